@@ -1,0 +1,125 @@
+"""The credit ledger (R7): lots, soonest-expiring-first spending, expiry, a journal.
+
+Conservation holds after every operation:
+    purchased == spent + forfeited + balance
+where balance = sum of lot remainders - overdraft not yet repaid. Overdraft only
+exists when the account allows it (R6 mid_call_cutoff=false, R10 postpay).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .money import Money
+
+PURCHASE, DEBIT, EXPIRE = "purchase", "debit", "expire"
+
+
+@dataclass(slots=True)
+class Lot:
+    id: int
+    amount: Money
+    purchased_at: int
+    expires_at: int
+    remaining: Money
+    expired: bool = False
+
+
+class Ledger:
+    def __init__(self, keep_journal: bool = True):
+        self.lots: list[Lot] = []
+        self._first = 0              # lots before this index are empty or expired
+        self.lot_total = 0           # sum of remainders of live lots
+        self.owed = 0                # overdraft not yet repaid
+        self.purchased = 0
+        self.spent = 0
+        self.forfeited = 0
+        self.overdrawn = 0           # all money ever spent beyond the lots
+        self.keep_journal = keep_journal
+        # (t, kind, amount, balance_after, lot_id, usage_id, note)
+        self.journal: list[tuple] = []
+
+    @property
+    def balance(self) -> Money:
+        return self.lot_total - self.owed
+
+    def _log(self, t, kind, amount, lot_id, usage_id="", note=""):
+        if self.keep_journal:
+            self.journal.append((t, kind, amount, self.balance, lot_id, usage_id, note))
+
+    def purchase(self, t: int, amount: Money, expires_at: int, note: str = "") -> Lot:
+        if amount <= 0:
+            raise ValueError("a purchase must be positive")
+        lot = Lot(len(self.lots) + 1, amount, t, expires_at, amount)
+        # Lots are bought in time order and all last 12 months, so list order is
+        # expiry order; keep it even if a caller passes an earlier expiry.
+        idx = len(self.lots)
+        while idx > self._first and self.lots[idx - 1].expires_at > expires_at:
+            idx -= 1
+        self.lots.insert(idx, lot)
+        self.purchased += amount
+        self.lot_total += amount
+        self._log(t, PURCHASE, amount, lot.id, note=note)
+        if self.owed:                      # a purchase first repays an overdraft
+            repay = min(self.owed, amount)
+            lot.remaining -= repay
+            self.lot_total -= repay
+            self.owed -= repay
+            if lot.remaining == 0:
+                self._skip_empty()
+        return lot
+
+    def debit(self, t: int, amount: Money, usage_id: str = "", allow_overdraft: bool = False) -> bool:
+        """Spend `amount`, soonest-expiring lot first. False (and no change) if it can't."""
+        if amount <= 0:
+            return amount == 0
+        if amount > self.balance and not allow_overdraft:
+            return False
+        self.spent += amount
+        left = amount
+        lots = self.lots
+        while left and self._first < len(lots):
+            lot = lots[self._first]
+            take = lot.remaining if lot.remaining < left else left
+            lot.remaining -= take
+            self.lot_total -= take
+            left -= take
+            self._log(t, DEBIT, take, lot.id, usage_id)
+            if lot.remaining == 0:
+                self._first += 1
+        if left:
+            self.owed += left
+            self.overdrawn += left
+            self._log(t, DEBIT, left, "", usage_id, "overdraft")
+        return True
+
+    def _skip_empty(self) -> None:
+        while self._first < len(self.lots) and self.lots[self._first].remaining == 0:
+            self._first += 1
+
+    def next_expiry(self) -> int | None:
+        for lot in self.lots[self._first:]:
+            if not lot.expired and lot.remaining:
+                return lot.expires_at
+        return None
+
+    def expire(self, t: int) -> Money:
+        """Forfeit every lot whose expiry instant is <= t (R7). Returns the amount forfeited."""
+        total = 0
+        for lot in self.lots:
+            if lot.expired or lot.expires_at > t:
+                continue
+            lot.expired = True
+            if lot.remaining:
+                amount, lot.remaining = lot.remaining, 0
+                self.lot_total -= amount
+                self.forfeited += amount
+                total += amount
+                self._log(t, EXPIRE, amount, lot.id)
+        self._skip_empty()
+        return total
+
+    def conserved(self) -> bool:
+        live = sum(lot.remaining for lot in self.lots)
+        return (self.purchased == self.spent + self.forfeited + self.balance
+                and live == self.lot_total
+                and all(lot.remaining >= 0 for lot in self.lots))

@@ -1,0 +1,57 @@
+"""Calendar arithmetic on the simulation clock (R1: UTC, seconds since start)."""
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta, timezone
+
+UTC = timezone.utc
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """Same day-of-month `months` later, clamped to the month's last day.
+
+    12 months after 31 Jan is 31 Jan; after 29 Feb it is 28 Feb (R7).
+    """
+    total = when.month - 1 + months
+    year, month = when.year + total // 12, total % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def month_start(when: datetime) -> datetime:
+    return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+class Clock:
+    """Converts between UTC datetimes and integer seconds since the scenario start."""
+
+    def __init__(self, start: datetime):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        self.start = start.astimezone(UTC)
+
+    def to_dt(self, t: float) -> datetime:
+        return self.start + timedelta(seconds=t)
+
+    def to_t(self, when: datetime) -> int:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int((when - self.start).total_seconds() // 1)
+
+    def iso(self, t: float) -> str:
+        return self.to_dt(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def month_starts(self, horizon: int) -> list[int]:
+        """Instants (> 0, < horizon) at which the calendar month changes (R4 reset)."""
+        out = []
+        nxt = add_months(month_start(self.start), 1)
+        while (t := self.to_t(nxt)) < horizon:
+            out.append(t)
+            nxt = add_months(nxt, 1)
+        return out
+
+    def month_key(self, t: float) -> str:
+        return self.to_dt(t).strftime("%Y-%m")
+
+    def plus_months(self, t: int, months: int) -> int:
+        return self.to_t(add_months(self.to_dt(t), months))

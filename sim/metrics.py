@@ -1,0 +1,39 @@
+"""The per-policy metrics of summary.json (names fixed by scenario-format.md)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from models.money import to_decimal
+
+MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance", "overdraft")
+METRICS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "minutes_lost",
+           "users_affected", "credits_purchased", "credits_spent", "credits_expired", "final_balance",
+           "recharges_succeeded", "recharges_failed", "notifications", "hours_exhausted",
+           "pool_minutes_used", "overdraft")
+
+
+def metrics_of(run) -> dict[str, Decimal]:
+    """One replication's metrics, all as exact Decimals."""
+    a = run.account
+    led = a.ledger
+    rc = a.recharge
+    pool_seconds = sum(row[5] for row in a.pools.report)
+    values = {
+        "calls_attempted": a.attempts,
+        "calls_connected": a.connected,
+        "calls_blocked": a.blocked,
+        "calls_cut": a.cut,
+        "minutes_lost": Decimal(a.seconds_lost) / 60,
+        "users_affected": len(a.affected),
+        "credits_purchased": to_decimal(led.purchased),
+        "credits_spent": to_decimal(led.spent),
+        "credits_expired": to_decimal(led.forfeited),
+        "final_balance": to_decimal(led.balance),
+        "recharges_succeeded": rc.succeeded if rc else 0,
+        "recharges_failed": rc.failed if rc else 0,
+        "notifications": a.notification_count,
+        "hours_exhausted": Decimal(a.exhausted_seconds) / 3600,
+        "pool_minutes_used": Decimal(pool_seconds) / 60,
+        "overdraft": to_decimal(led.overdrawn),
+    }
+    return {k: Decimal(v) for k, v in values.items()}

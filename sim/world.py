@@ -1,0 +1,108 @@
+"""Everything a run needs that the scenario fixes: the tenant, rates, switches,
+clock and policies, resolved once from a validated `Scenario`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from models.account import Payer
+from models.licences import LicenceSet
+from models.policy import AutoRechargeRule, Payment, Policy, Switches
+from models.rates import RateCard
+from models.timeutil import Clock, add_months
+
+from .ratecard import load_rate_csv, rate_card_from_inline
+from .scenario import Scenario
+from .tenant import TenantUser, build_users
+
+
+@dataclass
+class TollFreeNumber:
+    number: str
+    serves: str
+    country: str
+
+
+@dataclass
+class World:
+    scenario: Scenario
+    base_dir: Path
+    clock: Clock
+    horizon: int
+    users: list[TenantUser]
+    payers: list[Payer]
+    toll_free: list[TollFreeNumber]
+    rates: RateCard
+    switches: Switches
+    policies: list[Policy]
+    upn_index: dict[str, int] = field(default_factory=dict)
+
+    def add_user(self, user: TenantUser) -> int:
+        """Replay with `replay_users: infer` adds users met in the report."""
+        self.users.append(user)
+        self.payers.append(Payer(user.upn, user.country, user.licence_set, user.dialout_policy))
+        self.upn_index[user.upn.lower()] = len(self.users) - 1
+        return len(self.users) - 1
+
+
+def _policy(spec, clock: Clock, horizon: int) -> Policy:
+    pay = spec.payment
+    card_until = None
+    if pay.card_expires is not None:
+        # A card is good through its expiry date; it fails from the next midnight on.
+        card_until = clock.to_t(datetime.combine(pay.card_expires + timedelta(days=1), time(), timezone.utc))
+    payment = Payment(pay.method, card_until, pay.decline_rate, round(pay.delay_minutes * 60),
+                      round(pay.retry_minutes * 60), pay.max_retries, pay.purchase_order or "")
+    top_ups = []
+    for tu in spec.top_ups:
+        if tu.at is not None:
+            t = clock.to_t(tu.at)
+            if 0 <= t < horizon:
+                top_ups.append((t, tu.amount))
+        else:
+            when = clock.start.replace(day=tu.monthly, hour=0, minute=0, second=0, microsecond=0)
+            if when < clock.start:
+                when = add_months(when, 1)
+            while (t := clock.to_t(when)) < horizon:
+                top_ups.append((t, tu.amount))
+                when = add_months(when, 1)
+    rule = AutoRechargeRule(spec.auto_recharge.trigger, spec.auto_recharge.amount) if spec.auto_recharge else None
+    return Policy(spec.name, spec.billing, spec.initial_funds, rule, payment, tuple(sorted(top_ups)))
+
+
+def build_world(scenario: Scenario, scenario_path: Path, seed: int | None = None) -> World:
+    base = scenario_path.parent
+    clock = Clock(scenario.start)
+    horizon = scenario.days * 86400
+    if isinstance(scenario.rates, str):
+        rates = load_rate_csv(base / scenario.rates)
+    else:
+        rates = rate_card_from_inline(scenario.rates)
+    sw = scenario.switches
+    allowances = None
+    if sw.allowances:
+        allowances = {plan.value: {c: (v if isinstance(v, int) else v.model_dump(exclude_none=True))
+                                   for c, v in per.items()} for plan, per in sw.allowances.items()}
+    switches = Switches(sw.dni_cap, sw.mid_call_cutoff, sw.billing_increment_seconds,
+                        sw.minimum_purchase, allowances)
+    users = build_users(scenario, seed if seed is not None else scenario.seed)
+    payers = [Payer(u.upn, u.country, u.licence_set, u.dialout_policy) for u in users]
+    import phonenumbers
+    toll_free = [TollFreeNumber(t.number, t.serves,
+                                phonenumbers.region_code_for_number(phonenumbers.parse(t.number)) or "US")
+                 for t in scenario.tenant.toll_free_numbers]
+    policies = [_policy(p, clock, horizon) for p in scenario.policies]
+    world = World(scenario, base, clock, horizon, users, payers, toll_free, rates, switches, policies)
+    world.upn_index = {u.upn.lower(): i for i, u in enumerate(users)}
+    return world
+
+
+def user_mix(world: World) -> dict[str, int]:
+    mix: dict[str, int] = {}
+    for u in world.users:
+        mix[u.licence_set.key] = mix.get(u.licence_set.key, 0) + 1
+    return mix
+
+
+__all__ = ["World", "build_world", "TollFreeNumber", "LicenceSet", "user_mix"]
