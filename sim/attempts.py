@@ -27,6 +27,7 @@ class Attempts:
     usage_ids: list[str] | None = None      # replay keeps the report's ids
     call_ids: list[str] | None = None
     lines: list[int] | None = None          # the report line of each attempt (replay)
+    conference_ids: list[str] | None = None  # the report's Conference ID of each `conf` number (replay)
     duplicates: list[tuple[int, str]] = field(default_factory=list)   # (line, UsageId) not billed twice
     service_numbers: list[str] = field(default_factory=list)         # numbers `tf` indexes
 

@@ -171,7 +171,8 @@ def _rows(path, reader, col, world) -> Attempts:
         call_ids.append(get(row, "Call ID") or usage)
         lines.append(line)
     return Attempts.from_rows(rows, countries, numbers=numbers, usage_ids=usage_ids, call_ids=call_ids,
-                              lines=lines, duplicates=duplicates, service_numbers=service_numbers)
+                              lines=lines, duplicates=duplicates, service_numbers=service_numbers,
+                              conference_ids=list(conf_ids))
 
 
 def _unknown_user(where, upn, row, get, tenant, world) -> int:

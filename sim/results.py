@@ -135,6 +135,13 @@ def cdr_rows(world, attempts, run, ids: CallIds):
     conf = attempts.conf
     tf = attempts.tf
     account = run.account
+    conf_names = attempts.conference_ids
+
+    def conference_id(c: int) -> str:
+        if c < 0:
+            return ""
+        return inert(conf_names[c]) if conf_names else str(c)
+
     for i in range(len(attempts)):
         secs = out.connected[i]
         if secs < 0:
@@ -167,7 +174,7 @@ def cdr_rows(world, attempts, run, ids: CallIds):
         home = user.country if user else (world.toll_free[int(tf[i])].country
                                           if 0 <= tf[i] < len(world.toll_free) else country)
         yield [
-            ids.usage_id(i), ids.call_id(i), str(int(conf[i])) if conf[i] >= 0 else "",
+            ids.usage_id(i), ids.call_id(i), conference_id(int(conf[i])),
             home, user.object_id if user else "", inert(user.upn) if user else "",
             inert(user.display_name) if user else "",
             inert(far if inbound else own), CALL_TYPE[kind], "Inbound" if inbound else "Outbound", number_type,
