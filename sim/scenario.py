@@ -333,6 +333,8 @@ def describe_validation_error(e: ValidationError) -> tuple[str, str]:
         msg = "required key is missing"
     elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], (dict, list)):
         msg = f"{msg}, got {err['input']!r}"
+    if not loc and (m := re.match(r"^([\w.]+): (.*)$", msg, re.S)):
+        loc, msg = m.group(1).split("."), m.group(2)      # a model-level check naming its key
     more = len(e.errors()) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
