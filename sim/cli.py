@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import platform
 import sys
 import time
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -15,61 +18,108 @@ from .errors import InputError
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
+EPILOG = """\
+examples:
+  python run_sim.py validate scenarios/us-office-domestic.yaml
+  python run_sim.py run scenarios/us-office-domestic.yaml
+  python run_sim.py run scenarios/us-office-domestic.yaml -r 10 --out /tmp/us-office
+
+exit status: 0 success; 2 bad input (scenario, rate card, usage report or option),
+with one message naming the file and key or line; 1 any other failure.
+The scenario keys, result files and metrics are described in README.md."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="run_sim.py",
+        prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate a Microsoft Teams PSTN tenant and its Communications Credits billing under "
                     "one or more funding policies, and compare them.",
-        epilog="Exit status: 0 success, 2 bad input (scenario, rate card or usage report), 1 any other failure.")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors (no table, no progress)")
-    p.add_argument("-v", "--verbose", action="store_true", help="print more detail, and tracebacks of failures")
+        epilog=EPILOG)
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only errors: no table, no progress bar, no summary line")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print each step and its time on stderr, and the traceback of an unexpected failure")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="simulate every policy and write the results folder",
-                         description="Simulate every policy of SCENARIO on the same traffic (common random "
-                                     "numbers), R replications each, print the policy comparison table and "
-                                     "write results/<name>/ (summary.json, comparison.md, per-policy CSVs).")
-    run.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
+    run = sub.add_parser(
+        "run", help="simulate every policy and write the results folder",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Simulate every policy of SCENARIO on the same call attempts (common random numbers), "
+                    "R replications each,\nprint the policy comparison table and write the results folder:\n"
+                    "  summary.json, comparison.md, comparison.png, report.xlsx, and per policy\n"
+                    "  cdr.csv, ledger.csv, notifications.csv, disruptions.csv, pools.csv, balance.png\n"
+                    "(the per-policy files are of replication 0). The folder is written aside and moved into "
+                    "place only\nwhen everything succeeded: a failed run leaves an existing results folder "
+                    "as it was.",
+        epilog="exit status: 0 success, 2 bad input, 1 any other failure.")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file (see README.md)")
     run.add_argument("--seed", type=int, default=None, metavar="N",
-                     help="base seed (default: the scenario's `seed`); replication seeds derive from it")
+                     help="base seed (default: the scenario's `seed`, else 42); replication r uses a stream "
+                          "derived from (N, r), so the same N gives the same results")
     run.add_argument("--replications", "-r", type=int, default=1, metavar="R",
-                     help="independent replications per policy (default 1); 2+ gives 95%% confidence intervals")
+                     help="independent replications per policy (default 1); with 2 or more the table shows "
+                          "mean ± 95%% confidence half-width")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="results folder (default results/<name>/); replaced whole, only on success")
+                     help="results folder (default results/<scenario name>/). An existing results folder there "
+                          "is replaced whole, only on success; a non-empty folder that is not a results "
+                          "folder is refused")
     run.add_argument("--workers", "-w", type=int, default=None, metavar="W",
-                     help="worker processes for replications (default: the machine's cores); "
+                     help="worker processes for the replications (default: the machine's cores); "
                           "results are identical for any W")
     run.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
     run.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
 
-    val = sub.add_parser("validate", help="check a scenario and print what it would simulate",
-                         description="Check SCENARIO (and its rate card and replayed report) and print the "
-                                     "users per licence mix, pool sizes, expected call volume and policies.")
-    val.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file")
-    val.add_argument("--seed", type=int, default=None, metavar="N", help="seed for generated users")
-    val.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="print tracebacks")
+    val = sub.add_parser(
+        "validate", help="check a scenario and print what it would simulate",
+        description="Check SCENARIO, its rate card and any replayed usage report, and print the users per "
+                    "licence mix, the monthly minute pools, the expected call attempts per kind (or the "
+                    "replayed ones), the switches and the policies. Nothing is simulated or written.",
+        epilog="exit status: 0 valid, 2 bad input, 1 any other failure.")
+    val.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file (see README.md)")
+    val.add_argument("--seed", type=int, default=None, metavar="N",
+                     help="seed for the generated users' names and numbers (default: the scenario's `seed`)")
+    val.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet",
+                     help="print nothing but errors: the exit status says whether the scenario is valid")
+    val.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose",
+                     help="print the traceback of an unexpected failure")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     args.quiet = args.quiet or getattr(args, "sub_quiet", False)
     args.verbose = args.verbose or getattr(args, "sub_verbose", False)
+    if args.quiet and args.verbose:
+        parser.error("--quiet and --verbose exclude each other")
     try:
         if args.command == "validate":
+            if args.quiet:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    return cmd_validate(args)
             return cmd_validate(args)
         return cmd_run(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print("interrupted; no results were written", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as e:  # a bug or an environment failure: say so plainly
         if args.verbose:
-            raise
-        print(f"error: {e.__class__.__name__}: {e} (run with --verbose for details)", file=sys.stderr)
+            traceback.print_exc()
+        print(f"error: {e.__class__.__name__}: {e}" + ("" if args.verbose else " (run with --verbose for details)"),
+              file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _log(args, message: str) -> None:
+    """A --verbose step line, on stderr so that stdout stays the table."""
+    if args.verbose:
+        print(f"[{time.perf_counter() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+_T0 = time.perf_counter()
 
 
 def load(path: Path, seed: int | None):
@@ -117,10 +167,23 @@ def versions() -> dict:
     return out
 
 
+def check_out_folder(out: Path) -> None:
+    """--out may name a new folder, an empty one or an earlier results folder (replaced whole)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError("--out", f"{out} exists and is not a folder")
+    if any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise InputError("--out", f"{out} is not empty and not a results folder (no summary.json); refusing to "
+                                  "replace it: name a new or empty folder")
+
+
 def cmd_run(args) -> int:
     from .results import aggregate, atomic_folder, comparison_table, write_summary
     from .runner import Job, default_workers, run_all
 
+    global _T0
+    _T0 = time.perf_counter()
     if args.replications < 1:
         raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
     if args.workers is not None and args.workers < 1:
@@ -128,12 +191,16 @@ def cmd_run(args) -> int:
     scenario, world, replay = load(args.scenario, args.seed)
     seed = args.seed if args.seed is not None else scenario.seed
     out = args.out or Path("results") / scenario.name
+    check_out_folder(out)
     workers = args.workers or default_workers()
     names = [p.name for p in world.policies]
-    started = time.perf_counter()
+    _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
+               + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
     with atomic_folder(out) as tmp:
         job = Job(world, seed, replay, tmp)
         per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
+        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
+                   f"{min(workers, args.replications)} worker(s); per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
         table = comparison_table(summary, args.replications)
         doc = {
@@ -149,19 +216,21 @@ def cmd_run(args) -> int:
         (tmp / "comparison.md").write_text(
             f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
             encoding="utf-8")
+        _log(args, "summary.json and comparison.md written")
         _plots(tmp, world, per_rep, summary, args)
+        _log(args, "comparison.png written")
+        from .excel import write_report
+        write_report(tmp, doc, names)
+        _log(args, "report.xlsx written")
     if not args.quiet:
         print(table)
         print(f"\n{_table_note(args.replications)}")
-        print(f"results written to {out}/ ({time.perf_counter() - started:.1f} s)")
+        print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
     return EXIT_OK
 
 
 def _plots(folder, world, per_rep, summary, args) -> None:
-    try:
-        from .plots import write_plots
-    except ImportError:      # plotting is optional for the billing results
-        return
+    from .plots import write_plots
     write_plots(folder, world, summary)
 
 

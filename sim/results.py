@@ -109,10 +109,11 @@ class CallIds:
         self._c = int.from_bytes(state[4:].tobytes(), "big")
 
     def usage_id(self, i: int) -> str:
-        return self.usage[i] if self.usage else str(uuid.UUID(int=(self._u + i) % (1 << 128), version=4))
+        # a replayed report's ids are user text: guarded like every other text cell
+        return inert(self.usage[i]) if self.usage else str(uuid.UUID(int=(self._u + i) % (1 << 128), version=4))
 
     def call_id(self, i: int) -> str:
-        return self.call[i] if self.call else str(uuid.UUID(int=(self._c + i) % (1 << 128), version=4))
+        return inert(self.call[i]) if self.call else str(uuid.UUID(int=(self._c + i) % (1 << 128), version=4))
 
 
 def _free_capability(kind: CallKind, user) -> str:
@@ -175,7 +176,7 @@ def cdr_rows(world, attempts, run, ids: CallIds):
                                           if 0 <= tf[i] < len(world.toll_free) else country)
         yield [
             ids.usage_id(i), ids.call_id(i), conference_id(int(conf[i])),
-            home, user.object_id if user else "", inert(user.upn) if user else "",
+            home, inert(user.object_id) if user else "", inert(user.upn) if user else "",
             inert(user.display_name) if user else "",
             inert(far if inbound else own), CALL_TYPE[kind], "Inbound" if inbound else "Outbound", number_type,
             "Domestic" if route.domestic else "International", country_name(country),
@@ -208,6 +209,8 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int) -> Non
     _csv(folder / "pools.csv", POOL_COLUMNS,
          ([m, c, cap, scope, _minutes(total), _minutes(used), _minutes(avail)]
           for m, c, cap, scope, total, used, avail in account.pools.report))
+    from .plots import balance_plot
+    balance_plot(folder / "balance.png", world, attempts, run)
 
 
 def _detail(kind: str, detail: str) -> str:

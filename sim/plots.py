@@ -1,0 +1,228 @@
+"""The results folder's pictures (scenario-format.md), PNG through matplotlib's Agg renderer.
+
+- `<policy>/balance.png`: the credit balance over time from the ledger journal (R7),
+  with purchases, auto-recharges, failed recharges (R8, from the notifications),
+  lot expiries and balance-exhausted periods (R9) marked, and blocked / cut calls
+  (R11) per day in a panel below.
+- `comparison.png`: per policy, disruptions (blocked + cut calls) beside credits spent
+  and credits expired, with 95 % CI error bars from the summary.
+
+Figures are built on `matplotlib.figure.Figure` with an Agg canvas: no pyplot, no
+global state, safe in the replication worker processes. Money becomes float here
+for drawing only; every number written to a file elsewhere stays exact.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from models.money import SCALE
+
+from .stats import mean_ci
+
+DPI = 100
+BALANCE_SIZE = (11, 6.5)          # inches: 1100 x 650 px
+MAX_POINTS = 20_000               # longer balance series are reduced to a min/max envelope
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _figure(size) -> Figure:
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": "pstn-credits-sim"})
+
+
+# ---- balance.png -------------------------------------------------------------------------
+
+def _envelope(t: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """A step series too long to draw, reduced to each time bin's min and max (what pixels show)."""
+    edges = np.linspace(t[0], t[-1] + 1, bins + 1)
+    idx = np.searchsorted(t, edges[:-1], side="left")
+    idx = np.unique(idx[idx < len(t)])
+    lo = np.minimum.reduceat(y, idx)
+    hi = np.maximum.reduceat(y, idx)
+    x = np.repeat(t[idx], 2)
+    v = np.empty(2 * len(idx))
+    v[0::2], v[1::2] = hi, lo
+    return x, v
+
+
+def balance_plot(path: Path, world, attempts, run) -> None:
+    """Write `path` (balance.png) for one policy's replication-0 run."""
+    account = run.account
+    policy = run.policy
+    clock = world.clock
+    horizon = world.horizon
+    currency = world.scenario.currency
+    journal = account.ledger.journal
+    start = np.datetime64(clock.start.replace(tzinfo=None), "s")
+
+    def when(seconds) -> np.ndarray:
+        return start + np.asarray(seconds, dtype="int64").astype("timedelta64[s]")
+
+    t = np.fromiter((e[0] for e in journal), dtype=np.int64, count=len(journal))
+    bal = np.fromiter((e[3] for e in journal), dtype=np.float64, count=len(journal)) / SCALE
+    # The balance before the first entry is 0; it holds until the end of the horizon.
+    t_line = np.concatenate(([0], t, [max(horizon, int(t[-1]) if len(t) else 0)]))
+    b_line = np.concatenate(([0.0], bal, [bal[-1] if len(bal) else 0.0]))
+
+    def balance_at(instants: np.ndarray) -> np.ndarray:
+        return b_line[np.searchsorted(t_line, instants, side="right") - 1]
+
+    fig = _figure(BALANCE_SIZE)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    title = f"{world.scenario.name} / {policy.name}: credit balance"
+    if policy.billing == "postpay":
+        title += " (postpay: below 0 = invoiced)"
+    fig.suptitle(title, fontsize=12)
+
+    if len(t_line) > MAX_POINTS:
+        x, y = _envelope(t_line, b_line, MAX_POINTS // 2)
+        top.plot(when(x), y, color="#1f77b4", linewidth=0.8)
+    else:
+        top.plot(when(t_line), b_line, drawstyle="steps-post", color="#1f77b4", linewidth=1.0)
+    handles = [Line2D([], [], color="#1f77b4", label="balance")]
+
+    if policy.auto_recharge is not None:
+        trig = policy.auto_recharge.trigger / SCALE
+        top.axhline(trig, color="#7f7f7f", linestyle="--", linewidth=0.8)
+        handles.append(Line2D([], [], color="#7f7f7f", linestyle="--", label=f"auto-recharge trigger {trig:.2f}"))
+    if policy.billing == "postpay" or (len(bal) and bal.min() < 0):
+        top.axhline(0, color="black", linewidth=0.6)
+
+    def mark(entries, marker, colour, label, size=60):
+        if not entries:
+            return
+        x = np.array([e[0] for e in entries], dtype=np.int64)
+        y = np.array([e[1] for e in entries], dtype=np.float64)
+        top.scatter(when(x), y, marker=marker, color=colour, s=size, zorder=3, edgecolors="none")
+        handles.append(Line2D([], [], linestyle="", marker=marker, color=colour, label=f"{label} ({len(entries)})"))
+
+    purchases = [(e[0], e[3] / SCALE) for e in journal if e[1] == "purchase" and not str(e[6]).startswith("auto")]
+    recharges = [(e[0], e[3] / SCALE) for e in journal if e[1] == "purchase" and str(e[6]).startswith("auto")]
+    expiries = [(e[0], e[3] / SCALE) for e in journal if e[1] == "expire"]
+    failed_t = np.array([n[0] for n in account.notifications if n[1] == "recharge_failed"], dtype=np.int64)
+    failed = list(zip(failed_t.tolist(), balance_at(failed_t).tolist()))
+    mark(purchases, "^", "#2ca02c", "purchase / top-up")
+    mark(recharges, "^", "#17becf", "auto-recharge")
+    mark(failed, "X", "#d62728", "recharge failed", size=70)
+    mark(expiries, "v", "#ff7f0e", "lot expired")
+
+    # Balance-exhausted periods (R9): from each notification to the next purchase.
+    buys = np.array([e[0] for e in journal if e[1] == "purchase"], dtype=np.int64)
+    spans = 0
+    for n in account.notifications:
+        if n[1] != "balance_exhausted":
+            continue
+        later = buys[buys >= n[0]]
+        end = int(later[0]) if len(later) else horizon
+        top.axvspan(when(n[0]), when(end), color="#d62728", alpha=0.08, linewidth=0)
+        spans += 1
+    if spans:
+        handles.append(Patch(color="#d62728", alpha=0.15, label=f"balance exhausted ({spans})"))
+    top.set_ylabel(f"balance ({currency})")
+    top.grid(True, alpha=0.3)
+    top.legend(handles=handles, loc="best", fontsize=8, framealpha=0.9)
+
+    _disruption_panel(bottom, account, run, attempts, horizon, when)
+    bottom.set_xlim(when(0), when(int(t_line[-1])))   # calls under way at the horizon end later
+    locator = AutoDateLocator()
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    _save(fig, path)
+
+
+def _disruption_panel(ax, account, run, attempts, horizon, when) -> None:
+    """Blocked and cut calls (R11) per day (per week beyond 200 days), stacked."""
+    width = 86400 if horizon <= 200 * 86400 else 7 * 86400
+    nbins = max(1, -(-horizon // width))
+    blocked = np.zeros(nbins)
+    cut = np.zeros(nbins)
+    connected = run.outcomes.connected if run.outcomes is not None else None
+    for d in account.disruptions:
+        t, idx = d[0], d[1]
+        b = min(int(t) // width, nbins - 1)
+        was_blocked = connected[idx] < 0 if connected is not None else int(attempts.t[idx]) == t
+        if was_blocked:
+            blocked[b] += 1
+        else:
+            cut[b] += 1
+    left = when(np.arange(nbins) * width)
+    w = np.timedelta64(width, "s")
+    ax.bar(left, blocked, width=w, align="edge", color="#d62728", label=f"blocked ({int(blocked.sum())})")
+    ax.bar(left, cut, width=w, align="edge", bottom=blocked, color="#9467bd", label=f"cut ({int(cut.sum())})")
+    ax.set_ylabel("calls / day" if width == 86400 else "calls / week")
+    ax.set_title("disruptions: blocked and cut calls", fontsize=9, loc="left")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    if not account.disruptions:
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "no disruptions", transform=ax.transAxes, ha="center", va="center",
+                color="#7f7f7f")
+
+
+# ---- comparison.png ------------------------------------------------------------------------
+
+def _stat(summary: dict, name: str, metric: str) -> tuple[float, float]:
+    s = summary[name][metric]
+    return float(Decimal(s["mean"])), float(Decimal(s["ci95_half_width"]))
+
+
+def disruption_stats(summary: dict, name: str) -> tuple[Decimal, Decimal, int]:
+    """(mean, 95 % CI half-width, replications) of blocked + cut calls, per replication summed."""
+    blocked = summary[name]["calls_blocked"]["replications"]
+    cut = summary[name]["calls_cut"]["replications"]
+    values = [Decimal(str(b)) + Decimal(str(c)) for b, c in zip(blocked, cut)]
+    mean, half = mean_ci(values)
+    return mean, half, len(values)
+
+
+def comparison_plot(path: Path, world, summary: dict) -> None:
+    names = list(summary)
+    currency = world.scenario.currency
+    reps = len(next(iter(summary.values()))["calls_blocked"]["replications"]) if summary else 0
+    panels = [("Disruptions\n(blocked + cut calls)", [tuple(map(float, disruption_stats(summary, n)[:2]))
+                                                      for n in names], False),
+              (f"Credits spent ({currency})", [_stat(summary, n, "credits_spent") for n in names], True),
+              (f"Credits expired ({currency})", [_stat(summary, n, "credits_expired") for n in names], True)]
+    height = max(3.2, 1.2 + 0.55 * len(names))
+    fig = _figure((12, height))
+    axes = fig.subplots(1, len(panels), sharey=True)
+    y = np.arange(len(names))
+    colours = [COLOURS[i % len(COLOURS)] for i in range(len(names))]
+    for ax, (title, stats, money) in zip(axes, panels):
+        mean = np.array([m for m, _ in stats])
+        half = np.array([h for _, h in stats])
+        ax.barh(y, mean, xerr=half if reps >= 2 else None, color=colours, alpha=0.85,
+                error_kw={"ecolor": "black", "capsize": 4, "linewidth": 1})
+        top = float((mean + half).max()) if len(mean) else 0.0
+        ax.set_xlim(0, top * 1.3 if top > 0 else 1)
+        for yi, m, h in zip(y, mean, half):
+            text = f"{m:,.2f}" if money else (f"{m:,.0f}" if m == int(m) else f"{m:,.1f}")
+            if reps >= 2:
+                text += f" ± {h:,.2f}" if money else f" ± {h:,.1f}"
+            ax.text(m + (h if reps >= 2 else 0) + (top or 1) * 0.02, yi, text, va="center", fontsize=8)
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    note = f"mean ± 95 % CI over {reps} replications" if reps >= 2 else "one replication: no confidence intervals"
+    fig.suptitle(f"{world.scenario.name}: policy comparison ({note})", fontsize=11)
+    _save(fig, path)
+
+
+def write_plots(folder: Path, world, summary: dict) -> None:
+    """The run-level pictures: comparison.png (per-policy balance.png is written with each policy's CSVs)."""
+    comparison_plot(Path(folder) / "comparison.png", world, summary)
