@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import json
+from unittest import mock
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -167,10 +168,17 @@ class CaseResult:
         return json.loads((self.out / "summary.json").read_text())
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
+def run_cli(*argv: str, plots: bool = False) -> tuple[int, str, str]:
+    """sim.cli.main in-process; (exit code, stdout, stderr). The PNG plots (matplotlib,
+    ~80 % of a tiny run's time, not a billing concern) are skipped unless `plots`."""
     from sim.cli import main
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
+        if not plots:
+            for name in ("balance_plot", "write_plots"):
+                stack.enter_context(mock.patch(f"sim.plots.{name}", lambda *a, **k: None))
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
 

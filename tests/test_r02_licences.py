@@ -43,19 +43,20 @@ def test_R2_invalid_licence_mix_exits_2_naming_the_key(tmp_path, licences, expec
     """R2: credits alone, a plan without Phone System (or E5), two plans -> bad input.
 
     `run` and `validate` both exit 2 with one message naming the scenario file and the
-    key path tenant.users.1.licences (bob is the second user); nothing is written, and a
-    results folder that already exists is left as it was.
+    key path tenant.users.1.licences (bob is the second user); nothing is written, and an
+    earlier results folder at --out is left as it was.
     """
     path = _invalid_case(tmp_path, licences)
     out = tmp_path / "out"
     out.mkdir()
+    (out / "summary.json").write_text("{}")
     (out / "keep.txt").write_text("earlier results")
     code, _, err = run_cli("run", str(path), "--out", str(out), "-q", "--workers", "1")
     assert code == 2
     assert "scenario.yaml" in err and "tenant.users.1.licences" in err
     assert expected in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "summary.json"]
     assert (out / "keep.txt").read_text() == "earlier results"
     code, _, err = run_cli("validate", str(path))
     assert code == 2 and "tenant.users.1.licences" in err and expected in err
