@@ -103,6 +103,8 @@ class Account:
         self.exhausted_since: int | None = None
         self.exhausted_seconds = 0
         self._routes: dict[tuple, Route] = {}
+        self._cutoff = switches.mid_call_cutoff
+        self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
 
     # ---- set-up and scheduled events -------------------------------------------------
     def open(self) -> None:
@@ -237,36 +239,45 @@ class Account:
 
     def fund(self, call: Call, t: int) -> str | None:
         """Fund one increment starting at t from the first source that can pay it (R6)."""
+        # The hot path: Pool.can_fund / Pool.draw and the _balance_fell checks are
+        # inlined here (same conditions, same order); keep them in step.
         r = call.route
         inc = self.inc
         pool = r.pool
-        if pool is not None and pool.can_fund(inc):
-            for pct in pool.draw(inc):
-                self._notify(t, f"dialout_pool_{pct}", self.clock.month_key(t))
+        if pool is not None and pool.remaining >= inc and (pool.partner is None or pool.partner.remaining >= inc):
+            if pool.alerts:
+                for pct in pool.draw(inc):
+                    self._notify(t, f"dialout_pool_{pct}", self.clock.month_key(t))
+            else:
+                pool.remaining -= inc
             call.pool_increments += 1
             call.increments += 1
             return None
         # R6 mid_call_cutoff=false: a connected call always completes; what no
         # source can fund is charged to the balance as overdraft.
-        must_complete = call.increments > 0 and not self.sw.mid_call_cutoff
+        must_complete = call.increments > 0 and not self._cutoff
         if not r.credits_ok and not must_complete:
             return Reason.POOL_EXHAUSTED if pool is not None else Reason.NO_CREDITS_LICENCE
-        if r.price is None:
+        price = r.price
+        if price is None:
             return Reason.NO_RATE
         fee = r.fee if call.credit_increments == 0 else 0
-        amount = r.price + fee
+        amount = price + fee
         ledger = self.ledger
         old = ledger.balance
-        overdraft = self.postpay or must_complete
-        if not ledger.debit(t, amount, call.idx, overdraft):
+        if not ledger.debit(t, amount, call.idx, self.postpay or must_complete):
             self._exhausted(t)
             return Reason.INSUFFICIENT_FUNDS
-        call.charge += r.price
+        call.charge += price
         call.fee += fee
         call.credit_increments += 1
         call.increments += 1
         if amount:
-            self._balance_fell(t, old)
+            # _balance_fell does something only on these two conditions
+            new = ledger.balance
+            trigger = self._trigger
+            if new <= 0 < old or (trigger is not None and old >= trigger > new):
+                self._balance_fell(t, old)
         return None
 
     def cut_call(self, call: Call, t: int, reason: str) -> None:

@@ -72,11 +72,20 @@ class Ledger:
         """Spend `amount`, soonest-expiring lot first. False (and no change) if it can't."""
         if amount <= 0:
             return amount == 0
-        if amount > self.balance and not allow_overdraft:
+        if amount > self.lot_total - self.owed and not allow_overdraft:
             return False
         self.spent += amount
-        left = amount
         lots = self.lots
+        first = self._first
+        if first < len(lots) and lots[first].remaining > amount:
+            # the common case: the first lot pays it all and is not emptied
+            lot = lots[first]
+            lot.remaining -= amount
+            self.lot_total -= amount
+            if self.keep_journal:
+                self.journal.append((t, DEBIT, amount, self.lot_total - self.owed, lot.id, usage_id, ""))
+            return True
+        left = amount
         while left and self._first < len(lots):
             lot = lots[self._first]
             take = lot.remaining if lot.remaining < left else left

@@ -26,11 +26,11 @@ from .attempts import Attempts
 
 
 class _Tick(Event):
-    """A pre-triggered event carrying one callback and its payload (cheaper than Timeout)."""
+    """A pre-triggered event carrying its callbacks and a payload (cheaper than Timeout)."""
 
-    def __init__(self, env, callback, payload):
+    def __init__(self, env, callbacks, payload):
         self.env = env
-        self.callbacks = [callback]
+        self.callbacks = callbacks
         self._ok = True
         self._value = None
         self.payload = payload
@@ -61,7 +61,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     schedule_raw = env.schedule
 
     def schedule(t: int, priority: int, fn) -> None:
-        schedule_raw(_Tick(env, lambda ev: fn(env.now), None), priority, t - env.now)
+        schedule_raw(_Tick(env, [lambda ev: fn(env.now)], None), priority, t - env.now)
 
     payments = np.random.default_rng(payment_seed)
     pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
@@ -75,7 +75,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     K = attempts.kind.tolist()
     P = attempts.payer.tolist()
     countries = attempts.countries
-    C = [countries[c] for c in attempts.country.tolist()]
+    n_countries = max(len(countries), 1)
+    Ci = attempts.country.tolist()
     D = attempts.duration.tolist()
     inc = world.switches.billing_increment_seconds
     route = account.route
@@ -93,38 +94,60 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
             paid[i] = (1 if call.pool_increments else 0) | (2 if call.credit_increments else 0)
     else:
         out = None
+        finish = None
 
-        def finish(call: Call, seconds: int) -> None:
-            pass
+    # Hot path. Each event object is reused for the next event of its chain (the
+    # next increment of its call, the next arrival), so no per-event allocation;
+    # SimPy sets `callbacks` to None when it processes an event, and nothing else
+    # holds these events, so giving them their (shared, never mutated) callback
+    # list back and scheduling them again is all a fresh event would do. The
+    # heap keys (time, priority, event id) are the same as with fresh events.
+    routes: dict[int, object] = {}       # (payer, kind, country index) -> Route, as account.route
 
     def on_increment(ev) -> None:
         call = ev.payload
-        t = env.now
+        # increments start at the call's start and every `inc` seconds after: this is env.now
+        t = call.start + call.increments * inc
         reason = fund(call, t)
         if reason is not None:
             cut_call(call, t, reason)
-            finish(call, t - call.start)
+            if finish:
+                finish(call, t - call.start)
         elif call.increments * inc >= call.duration:
-            finish(call, call.duration)
+            if finish:
+                finish(call, call.duration)
         else:
-            schedule_raw(_Tick(env, on_increment, call), call.idx, inc)
+            ev.callbacks = increment_callbacks
+            schedule_raw(ev, call.idx, inc)
 
     def on_arrival(ev) -> None:
         i = ev.payload
         t = T[i]
         d = D[i]
-        call = Call(i, route(P[i], K[i], C[i]), P[i], K[i], t, d)
+        p = P[i]
+        k = K[i]
+        c = Ci[i]
+        key = (p * 16 + k) * n_countries + c
+        r = routes.get(key)
+        if r is None:
+            r = routes[key] = route(p, k, countries[c])
+        call = Call(i, r, p, k, t, d)
         if start_call(call, t):
-            if call.route.free or call.increments * inc >= d:
-                finish(call, d)
+            if r.free or call.increments * inc >= d:
+                if finish:
+                    finish(call, d)
             else:
-                schedule_raw(_Tick(env, on_increment, call), i, inc)
+                schedule_raw(_Tick(env, increment_callbacks, call), i, inc)
         j = i + 1
         if j < n:
-            schedule_raw(_Tick(env, on_arrival, j), j, T[j] - t)
+            ev.payload = j
+            ev.callbacks = arrival_callbacks
+            schedule_raw(ev, j, T[j] - t)
 
+    increment_callbacks = [on_increment]
+    arrival_callbacks = [on_arrival]
     if n:
-        schedule_raw(_Tick(env, on_arrival, 0), 0, T[0])
+        schedule_raw(_Tick(env, arrival_callbacks, 0), 0, T[0])
     env.run()
     account.close(max(world.horizon, int(env.now)))
     return RunOutput(policy, account, pools, out)
