@@ -61,6 +61,12 @@ def _envelope(t: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.n
 
 def balance_plot(path: Path, world, attempts, run) -> None:
     """Write `path` (balance.png) for one policy's replication-0 run."""
+    _save(balance_figure(world, attempts, run), path)
+
+
+def balance_figure(world, attempts, run) -> Figure:
+    """The balance figure. Its artists carry gids for tests: 'balance' (the line), 'trigger',
+    'purchases', 'recharges', 'recharge_failed', 'expiries', 'exhausted', 'blocked', 'cut'."""
     account = run.account
     policy = run.policy
     clock = world.clock
@@ -90,24 +96,24 @@ def balance_plot(path: Path, world, attempts, run) -> None:
 
     if len(t_line) > MAX_POINTS:
         x, y = _envelope(t_line, b_line, MAX_POINTS // 2)
-        top.plot(when(x), y, color="#1f77b4", linewidth=0.8)
+        top.plot(when(x), y, color="#1f77b4", linewidth=0.8, gid="balance")
     else:
-        top.plot(when(t_line), b_line, drawstyle="steps-post", color="#1f77b4", linewidth=1.0)
+        top.plot(when(t_line), b_line, drawstyle="steps-post", color="#1f77b4", linewidth=1.0, gid="balance")
     handles = [Line2D([], [], color="#1f77b4", label="balance")]
 
     if policy.auto_recharge is not None:
         trig = policy.auto_recharge.trigger / SCALE
-        top.axhline(trig, color="#7f7f7f", linestyle="--", linewidth=0.8)
+        top.axhline(trig, color="#7f7f7f", linestyle="--", linewidth=0.8, gid="trigger")
         handles.append(Line2D([], [], color="#7f7f7f", linestyle="--", label=f"auto-recharge trigger {trig:.2f}"))
     if policy.billing == "postpay" or (len(bal) and bal.min() < 0):
         top.axhline(0, color="black", linewidth=0.6)
 
-    def mark(entries, marker, colour, label, size=60):
+    def mark(entries, marker, colour, label, gid, size=60):
         if not entries:
             return
         x = np.array([e[0] for e in entries], dtype=np.int64)
         y = np.array([e[1] for e in entries], dtype=np.float64)
-        top.scatter(when(x), y, marker=marker, color=colour, s=size, zorder=3, edgecolors="none")
+        top.scatter(when(x), y, marker=marker, color=colour, s=size, zorder=3, edgecolors="none", gid=gid)
         handles.append(Line2D([], [], linestyle="", marker=marker, color=colour, label=f"{label} ({len(entries)})"))
 
     purchases = [(e[0], e[3] / SCALE) for e in journal if e[1] == "purchase" and not str(e[6]).startswith("auto")]
@@ -115,10 +121,10 @@ def balance_plot(path: Path, world, attempts, run) -> None:
     expiries = [(e[0], e[3] / SCALE) for e in journal if e[1] == "expire"]
     failed_t = np.array([n[0] for n in account.notifications if n[1] == "recharge_failed"], dtype=np.int64)
     failed = list(zip(failed_t.tolist(), balance_at(failed_t).tolist()))
-    mark(purchases, "^", "#2ca02c", "purchase / top-up")
-    mark(recharges, "^", "#17becf", "auto-recharge")
-    mark(failed, "X", "#d62728", "recharge failed", size=70)
-    mark(expiries, "v", "#ff7f0e", "lot expired")
+    mark(purchases, "^", "#2ca02c", "purchase / top-up", "purchases")
+    mark(recharges, "^", "#17becf", "auto-recharge", "recharges")
+    mark(failed, "X", "#d62728", "recharge failed", "recharge_failed", size=70)
+    mark(expiries, "v", "#ff7f0e", "lot expired", "expiries")
 
     # Balance-exhausted periods (R9): from each notification to the next purchase.
     buys = np.array([e[0] for e in journal if e[1] == "purchase"], dtype=np.int64)
@@ -128,7 +134,7 @@ def balance_plot(path: Path, world, attempts, run) -> None:
             continue
         later = buys[buys >= n[0]]
         end = int(later[0]) if len(later) else horizon
-        top.axvspan(when(n[0]), when(end), color="#d62728", alpha=0.08, linewidth=0)
+        top.axvspan(when(n[0]), when(end), color="#d62728", alpha=0.08, linewidth=0, gid="exhausted")
         spans += 1
     if spans:
         handles.append(Patch(color="#d62728", alpha=0.15, label=f"balance exhausted ({spans})"))
@@ -141,7 +147,7 @@ def balance_plot(path: Path, world, attempts, run) -> None:
     locator = AutoDateLocator()
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    _save(fig, path)
+    return fig
 
 
 def _disruption_panel(ax, account, run, attempts, horizon, when) -> None:
@@ -161,8 +167,10 @@ def _disruption_panel(ax, account, run, attempts, horizon, when) -> None:
             cut[b] += 1
     left = when(np.arange(nbins) * width)
     w = np.timedelta64(width, "s")
-    ax.bar(left, blocked, width=w, align="edge", color="#d62728", label=f"blocked ({int(blocked.sum())})")
-    ax.bar(left, cut, width=w, align="edge", bottom=blocked, color="#9467bd", label=f"cut ({int(cut.sum())})")
+    ax.bar(left, blocked, width=w, align="edge", color="#d62728", label=f"blocked ({int(blocked.sum())})",
+           gid="blocked")
+    ax.bar(left, cut, width=w, align="edge", bottom=blocked, color="#9467bd", label=f"cut ({int(cut.sum())})",
+           gid="cut")
     ax.set_ylabel("calls / day" if width == 86400 else "calls / week")
     ax.set_title("disruptions: blocked and cut calls", fontsize=9, loc="left")
     ax.grid(True, axis="y", alpha=0.3)
@@ -190,23 +198,30 @@ def disruption_stats(summary: dict, name: str) -> tuple[Decimal, Decimal, int]:
 
 
 def comparison_plot(path: Path, world, summary: dict) -> None:
+    _save(comparison_figure(world, summary), path)
+
+
+def comparison_figure(world, summary: dict) -> Figure:
+    """Three panels sharing the policy axis; each panel's bars carry gid 'disruptions', 'spent'
+    or 'expired'."""
     names = list(summary)
     currency = world.scenario.currency
     reps = len(next(iter(summary.values()))["calls_blocked"]["replications"]) if summary else 0
     panels = [("Disruptions\n(blocked + cut calls)", [tuple(map(float, disruption_stats(summary, n)[:2]))
-                                                      for n in names], False),
-              (f"Credits spent ({currency})", [_stat(summary, n, "credits_spent") for n in names], True),
-              (f"Credits expired ({currency})", [_stat(summary, n, "credits_expired") for n in names], True)]
+                                                      for n in names], False, "disruptions"),
+              (f"Credits spent ({currency})", [_stat(summary, n, "credits_spent") for n in names], True, "spent"),
+              (f"Credits expired ({currency})", [_stat(summary, n, "credits_expired") for n in names], True,
+               "expired")]
     height = max(3.2, 1.2 + 0.55 * len(names))
     fig = _figure((12, height))
     axes = fig.subplots(1, len(panels), sharey=True)
     y = np.arange(len(names))
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(names))]
-    for ax, (title, stats, money) in zip(axes, panels):
+    for ax, (title, stats, money, gid) in zip(axes, panels):
         mean = np.array([m for m, _ in stats])
         half = np.array([h for _, h in stats])
         ax.barh(y, mean, xerr=half if reps >= 2 else None, color=colours, alpha=0.85,
-                error_kw={"ecolor": "black", "capsize": 4, "linewidth": 1})
+                error_kw={"ecolor": "black", "capsize": 4, "linewidth": 1}, gid=gid)
         top = float((mean + half).max()) if len(mean) else 0.0
         ax.set_xlim(0, top * 1.3 if top > 0 else 1)
         for yi, m, h in zip(y, mean, half):
@@ -220,7 +235,7 @@ def comparison_plot(path: Path, world, summary: dict) -> None:
     axes[0].invert_yaxis()
     note = f"mean ± 95 % CI over {reps} replications" if reps >= 2 else "one replication: no confidence intervals"
     fig.suptitle(f"{world.scenario.name}: policy comparison ({note})", fontsize=11)
-    _save(fig, path)
+    return fig
 
 
 def write_plots(folder: Path, world, summary: dict) -> None:

@@ -1,0 +1,243 @@
+"""The pictures and the workbook of a results folder open and hold what they claim.
+
+PNGs: a real PNG of the stated size (header parsed by hand, pixels read back by
+matplotlib), and figures whose artists carry the ledger's and the summary's numbers.
+report.xlsx: read back with openpyxl: sheet names legal and unique, each policy's
+cdr / ledger sheet row for row its CSV, numbers as numbers, the comparison sheet equal
+to summary.json.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import struct
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sim import excel
+from tests.test_examples import ROOT, run_quiet, shortened
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the IHDR chunk, which the PNG spec puts first."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    assert head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """us-office-domestic over 10 days, 2 replications: one policy runs dry, one recharges."""
+    tmp = tmp_path_factory.mktemp("outputs")
+
+    def edit(data):
+        data["policies"][0]["initial_funds"] = 40.00          # one-time: runs dry within days
+        data["policies"][1]["initial_funds"] = 60.00
+        data["policies"][1]["auto_recharge"] = {"trigger": 30.00, "amount": 40.00}
+
+    scenario = shortened(ROOT / "scenarios/us-office-domestic.yaml", tmp, days=10, edit=edit)
+    out = tmp / "out"
+    assert run_quiet(scenario, out, "-r", "2") == 0
+    return out, scenario
+
+
+def policies(out: Path) -> list[str]:
+    return list(json.loads((out / "summary.json").read_text())["policies"])
+
+
+# ---- PNG ---------------------------------------------------------------------------------
+
+def test_pngs_are_pngs_of_the_stated_size(results):
+    import matplotlib.image as mpimg
+    out, _ = results
+    files = [out / "comparison.png"] + [out / p / "balance.png" for p in policies(out)]
+    for path in files:
+        width, height = png_size(path)
+        pixels = mpimg.imread(path)
+        assert pixels.shape[:2] == (height, width)
+        assert pixels[..., :3].std() > 0.05, f"{path} looks blank"
+    assert png_size(out / policies(out)[0] / "balance.png") == (1100, 650)
+    assert png_size(out / "comparison.png")[0] == 1200
+
+
+@pytest.fixture(scope="module")
+def simulated(results):
+    """Replication 0 of every policy of the results fixture, re-simulated in process."""
+    from sim.cli import load
+    from sim.runner import attempts_for, Job, payment_seed
+    from sim.engine import simulate
+    _, scenario = results
+    sc, world, replay = load(scenario, None)
+    job = Job(world, sc.seed, replay, None)
+    attempts = attempts_for(job, 0)
+    runs = {p.name: simulate(world, p, attempts, payment_seed(sc.seed, 0, p.name)) for p in world.policies}
+    return world, attempts, runs
+
+
+def _by_gid(fig, gid):
+    return [a for a in fig.findobj() if a.get_gid() == gid]
+
+
+def test_balance_figure_draws_the_ledger(simulated, results):
+    """The balance line ends at the final balance; markers count the journal's purchases,
+    recharges and expiries; the disruption bars add up to blocked + cut (R7, R8, R11)."""
+    from sim.plots import balance_figure
+    world, attempts, runs = simulated
+    out, _ = results
+    for name, run in runs.items():
+        fig = balance_figure(world, attempts, run)
+        (line,) = _by_gid(fig, "balance")
+        journal = run.account.ledger.journal
+        assert line.get_ydata()[-1] == pytest.approx(run.account.ledger.balance / 10_000)
+        assert max(line.get_ydata()) == pytest.approx(max([0] + [e[3] / 10_000 for e in journal]))
+        scatter = {g: sum(len(c.get_offsets()) for c in _by_gid(fig, g))
+                   for g in ("purchases", "recharges", "recharge_failed", "expiries")}
+        purchases = [e for e in journal if e[1] == "purchase"]
+        assert scatter["purchases"] + scatter["recharges"] == len(purchases)
+        assert scatter["recharges"] == (run.account.recharge.succeeded if run.account.recharge else 0)
+        assert scatter["recharge_failed"] == sum(1 for n in run.account.notifications if n[1] == "recharge_failed")
+        assert scatter["expiries"] == sum(1 for e in journal if e[1] == "expire")
+        bars = sum(p.get_height() for p in _by_gid(fig, "blocked")) + sum(p.get_height() for p in _by_gid(fig, "cut"))
+        assert bars == run.account.blocked + run.account.cut
+        assert bars == len(csv_rows(out / name / "disruptions.csv")) - 1
+        assert bool(_by_gid(fig, "trigger")) == (run.policy.auto_recharge is not None)
+    one_time = runs["one-time-500"]
+    assert one_time.account.blocked > 0, "the fixture's one-time policy should run dry"
+    assert _by_gid(balance_figure(world, attempts, one_time), "exhausted")
+
+
+def test_comparison_figure_holds_the_summary(results, simulated):
+    """Bars are the summary's means: disruptions = blocked + cut, spent, expired."""
+    from sim.plots import comparison_figure, disruption_stats
+    out, _ = results
+    world, _, _ = simulated
+    summary = json.loads((out / "summary.json").read_text())["policies"]
+    fig = comparison_figure(world, summary)
+    names = list(summary)
+    widths = {g: [p.get_width() for p in _by_gid(fig, g)] for g in ("disruptions", "spent", "expired")}
+    assert widths["spent"] == pytest.approx([float(summary[n]["credits_spent"]["mean"]) for n in names])
+    assert widths["expired"] == pytest.approx([float(summary[n]["credits_expired"]["mean"]) for n in names])
+    expect = [float(summary[n]["calls_blocked"]["mean"]) + float(summary[n]["calls_cut"]["mean"]) for n in names]
+    assert widths["disruptions"] == pytest.approx(expect)
+    mean, half, reps = disruption_stats(summary, names[0])
+    assert reps == 2 and half >= 0
+
+
+# ---- XLSX --------------------------------------------------------------------------------
+
+def test_report_sheets_are_named_legally_and_uniquely(results):
+    out, _ = results
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    expected = ["about", "comparison"]
+    for p in policies(out):
+        expected += [f"{p} cdr", f"{p} ledger"]
+    assert wb.sheetnames == expected
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    assert len({n.lower() for n in wb.sheetnames}) == len(wb.sheetnames)
+
+
+def test_report_sheets_are_the_csvs_row_for_row(results):
+    out, _ = results
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    for p in policies(out):
+        for what in ("cdr", "ledger"):
+            rows = csv_rows(out / p / f"{what}.csv")
+            sheet = list(wb[f"{p} {what}"].iter_rows(values_only=True))
+            assert len(sheet) == len(rows), f"{p} {what}"
+            assert list(sheet[0]) == rows[0]
+            col = {h: i for i, h in enumerate(rows[0])}
+            for got, want in zip(sheet[1:], rows[1:]):
+                if what == "cdr":
+                    assert got[col["UsageId"]] == want[col["UsageId"]]
+                    assert got[col["Duration Seconds"]] == int(want[col["Duration Seconds"]])
+                    assert Decimal(str(got[col["Charge"]])) == Decimal(want[col["Charge"]])
+                    assert got[col["Start Time"]] == datetime.strptime(want[col["Start Time"]], "%Y-%m-%dT%H:%M:%SZ")
+                    assert got[col["Caller ID"]] == want[col["Caller ID"]]          # +1... stays text
+                else:
+                    assert isinstance(got[col["amount"]], (int, float))
+                    assert Decimal(str(got[col["balance_after"]])) == Decimal(want[col["balance_after"]])
+                    assert got[col["kind"]] == want[col["kind"]]
+                    assert (got[col["usage_id"]] or "") == want[col["usage_id"]]
+
+
+def test_report_comparison_sheet_is_the_summary(results):
+    out, _ = results
+    summary = json.loads((out / "summary.json").read_text())["policies"]
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    rows = list(wb["comparison"].iter_rows(values_only=True))
+    names = list(summary)
+    assert rows[0][:2] == ("metric", "unit")
+    assert list(rows[0][2:]) == [h for n in names for h in (f"{n} mean", f"{n} ±95% CI")]
+    from sim.metrics import METRICS
+    assert [r[0] for r in rows[1:]] == list(METRICS)
+    for r in rows[1:]:
+        for k, n in enumerate(names):
+            assert Decimal(str(r[2 + 2 * k])) == Decimal(summary[n][r[0]]["mean"])
+            assert Decimal(str(r[3 + 2 * k])) == Decimal(summary[n][r[0]]["ci95_half_width"])
+    about = dict(wb["about"].iter_rows(values_only=True))
+    assert about["scenario"] == "us-office-domestic" and about["replications"] == 2
+
+
+def test_report_is_byte_for_byte_reproducible(results, tmp_path):
+    out, _ = results
+    doc = json.loads((out / "summary.json").read_text())
+    a = excel.write_report(out, doc, list(doc["policies"])).read_bytes()
+    b = excel.write_report(out, doc, list(doc["policies"])).read_bytes()
+    assert a == b == (out / "report.xlsx").read_bytes()
+    with zipfile.ZipFile(out / "report.xlsx") as z:
+        assert z.testzip() is None
+        assert "<f>" not in z.read("xl/worksheets/sheet3.xml").decode()      # never a formula
+
+
+def test_a_sheet_past_excels_row_limit_continues_in_the_next(tmp_path, monkeypatch):
+    policy = tmp_path / "p"
+    policy.mkdir()
+    rows = [[f"u{i}", str(i)] for i in range(25)]
+    for name in ("cdr", "ledger"):
+        with (policy / f"{name}.csv").open("w", newline="") as f:
+            csv.writer(f).writerows([["UsageId", "Duration Seconds"]] + rows)
+    monkeypatch.setattr(excel, "MAX_ROWS", 10)          # 9 data rows a sheet
+    doc = {"policies": {"p": {m: {"mean": "0", "ci95_half_width": "0"} for m in excel.METRICS}}}
+    wb = openpyxl.load_workbook(excel.write_report(tmp_path, doc, ["p"]), read_only=True)
+    assert wb.sheetnames == ["about", "comparison", "p cdr", "p cdr 2", "p cdr 3", "p ledger", "p ledger 2",
+                             "p ledger 3"]
+    data = [r for n in ("p cdr", "p cdr 2", "p cdr 3") for r in list(wb[n].iter_rows(values_only=True))[1:]]
+    assert [list(r) for r in data] == [[u, int(d)] for u, d in rows]
+
+
+@pytest.mark.parametrize("names", [
+    ["a" * 80, "a" * 80 + "b", "a" * 79],                 # long names sharing their first 26 characters
+    ["Sales", "sales"],                                    # Excel compares sheet names case-insensitively
+])
+def test_sheet_names_stay_unique_and_short(names):
+    taken = {"about", "comparison"}
+    got = [excel.policy_sheet_name(n, w, taken) for n in names for w in ("cdr", "ledger")]
+    assert all(len(g) <= 31 for g in got)
+    assert len({g.lower() for g in got}) == len(got)
+    assert all(g.endswith(("cdr", "ledger")) or "~" in g for g in got)
+
+
+def test_cell_text_is_xml_legal():
+    assert excel.clean_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
+    assert len(excel.clean_text("x" * 40_000)) == excel.MAX_CELL_TEXT
+    assert excel.column_letter(0) == "A" and excel.column_letter(25) == "Z" and excel.column_letter(26) == "AA"
+
+
+def test_png_header_parser_rejects_non_png(tmp_path):
+    bad = tmp_path / "x.png"
+    bad.write_bytes(b"GIF89a" + bytes(30))
+    with pytest.raises(AssertionError):
+        png_size(bad)
