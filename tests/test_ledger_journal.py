@@ -1,0 +1,69 @@
+"""R7 journal storage: models.ledger.Journal reads back exactly what was journalled.
+
+The journal keeps one-lot debits as packed integers (memory: millions of rows in a 2M-call
+run); every entry must come back as the same tuple, same types, same order.
+"""
+from __future__ import annotations
+
+import random
+
+from models.ledger import DEBIT, EXPIRE, PURCHASE, Journal, Ledger
+
+
+def _add(journal: Journal, entry: tuple) -> None:
+    if entry[1] == DEBIT and entry[6] == "":
+        journal.debit_row(entry[0], entry[2], entry[3], entry[4], entry[5])
+    else:
+        journal.append(entry)
+
+
+def _entries(n: int, seed: int = 1) -> list[tuple]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = rng.random()
+        if r < 0.01:
+            out.append((i * 1.5, DEBIT, 5, 6, 1, "u1", ""))            # float instant: kept as a tuple
+        elif r < 0.02:
+            out.append((i, DEBIT, 5, 6, 1, "u1", ""))                  # text UsageId
+        elif r < 0.03:
+            out.append((i, DEBIT, 5, 6, 1, 2 ** 70, ""))               # beyond int64
+        elif r < 0.05:
+            out.append((i, PURCHASE, 200_000, 10 ** 12, 3, "", rng.choice(["initial funds", "auto-recharge", ""])))
+        elif r < 0.06:
+            out.append((i, DEBIT, 5, -7, "", i, "overdraft"))
+        elif r < 0.07:
+            out.append((i, EXPIRE, 10, 0, 2, "", ""))
+        else:
+            out.append((i, DEBIT, rng.randint(1, 10 ** 6), rng.randint(-10 ** 15, 10 ** 15), rng.randint(1, 50), i, ""))
+    return out
+
+
+def test_R7_journal_reads_back_every_entry_exactly():
+    ref = _entries(3000)
+    j = Journal()
+    for e in ref:
+        _add(j, e)
+    assert len(j) == len(ref)
+    assert j == ref and ref == j and list(j) == ref
+    assert [tuple(map(type, e)) for e in j] == [tuple(map(type, e)) for e in ref]
+    assert all(j[i] == ref[i] for i in range(-len(ref), len(ref)))
+    assert j[5:50:3] == ref[5:50:3] and j[-3:] == ref[-3:]
+    assert j != ref[:-1] and j != [] and not Journal() and Journal() == []
+
+
+def test_R7_ledger_journal_matches_a_list_journal():
+    """The ledger's own entries (one-lot debits, spanning debits, overdraft, expiry) in order."""
+    led = Ledger()
+    led.purchase(0, 200_000, 1000, "initial funds")
+    led.purchase(5, 300_000, 2000)
+    for k in range(15):             # the 12th spans lots 1 and 2
+        assert led.debit(10 + k, 17_000, k)
+    assert led.debit(50, 400_000, 99, allow_overdraft=True)
+    led.purchase(60, 500_000, 3000, "top-up")
+    led.expire(2000)
+    rows = list(led.journal)
+    assert rows[0] == (0, PURCHASE, 200_000, 200_000, 1, "", "initial funds")
+    assert rows[2] == (10, DEBIT, 17_000, 483_000, 1, 0, "")
+    assert [r for r in rows if r[6] == "overdraft"] == [(50, DEBIT, 155_000, -155_000, "", 99, "overdraft")]
+    assert led.conserved()
