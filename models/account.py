@@ -119,7 +119,9 @@ class Account:
 
     def close(self, t: int) -> None:
         """End of horizon: the last month's pools report, open exhaustion episode."""
-        self.pools.close_month(self.clock.month_key(max(t - 1, 0)))
+        # The last pool period is the horizon's month: calls still running past the
+        # horizon (t > horizon) do not move the report into the next month (R12).
+        self.pools.close_month(self.clock.month_key(max(min(t, self.horizon) - 1, 0)))
         if self.exhausted_since is not None:
             self.exhausted_seconds += t - self.exhausted_since
             self.exhausted_since = None

@@ -209,3 +209,19 @@ def test_R4_pool_exhausted_without_credits_licence_blocks_then_cuts(tmp_path):
     m = p.metrics
     assert (m["calls_attempted"], m["calls_connected"], m["calls_blocked"], m["calls_cut"], m["users_affected"]) == (2, 1, 1, 1, 1)
     assert m["minutes_lost"] == Decimal("1.5") and m["credits_spent"] == 0
+
+
+def test_R4_pools_report_keeps_the_horizon_month_when_a_call_runs_past_it(tmp_path):
+    """R4/R12: the pools report is per calendar month of the scenario.
+
+    Start 2026-01-01, 31 days: the horizon is 2026-02-01T00:00Z. c1 starts 2026-01-31T23:59:00Z
+    for 300 s; the call completes past the horizon (increments 23:59, 00:00 .. 00:03). The run
+    covers January only, so pools.csv has one block, month 2026-01, 5 minutes used (no reset at
+    the horizon: the run ends there and the running call completes in its period).
+    Bug found: the block was labelled 2026-02 (month of the last event, not of the horizon).
+    """
+    path = write_case(tmp_path, users=[user("alice", "US", PLAN_CREDITS)], days=31,
+                      calls=[call("c1", "alice", "2026-01-31T23:59:00Z", 300, to="US")], policies=FUNDS, rates=RATES)
+    p = run_case(path)["p"]
+    assert _pools(p) == [("2026-01", "US", "MCOPSTN1", "domestic", "3000", "5", "2995")]
+    assert p.cdr["c1"]["End Time"] == "2026-02-01T00:04:00Z"
