@@ -41,8 +41,11 @@ class Pool:
         self.remaining -= seconds
         if not self.alerts:
             return []
+        # A pool that cannot fund another whole increment is used up (R5 100 %), even when
+        # the increment does not divide the pool (e.g. 70 s increments of a 3600 s pool).
+        used = self.capacity if self.remaining < seconds else self.used
         crossed = [p for p in self.alerts
-                   if p not in self.alerted and self.used * 100 >= p * self.capacity]
+                   if p not in self.alerted and used * 100 >= p * self.capacity]
         self.alerted.update(crossed)
         return crossed
 

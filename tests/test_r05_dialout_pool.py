@@ -138,3 +138,27 @@ def test_R5_pool_is_tenant_wide_across_organisers(tmp_path):
     assert p.notes() == [("2026-01-05T10:35:00Z", "dialout_pool_80"), ("2026-01-05T12:19:00Z", "dialout_pool_100")]
     assert [(d["time"], d["usage_id"], d["payer"], d["reason"], d["minutes_lost"]) for d in p.disruptions] == [
         ("2026-01-05T12:20:00Z", "m2", "otto@contoso.com", "pool_exhausted", "10.00")]
+
+
+def test_R5_100_percent_notice_when_an_odd_increment_leaves_a_remainder(tmp_path):
+    """R5/R6 with billing_increment_seconds = 70: a 3600 s pool funds 51 whole increments
+    (3570 s) and keeps 30 s that can never fund one: the pool is used up.
+
+    olga (conferencing + credits), m1 -> DE at 10:00:00 for 3600 s = ceil(3600/70) = 52 increments.
+      80 %: used >= 2880 s first after the 42nd increment (2940 s), which starts at
+            +41 x 70 = 2870 s -> 10:47:50.
+      100 %: after the 51st increment (starts +3500 s = 10:58:20) 30 s remain < 70: used up.
+      the 52nd (+3570 s = 10:59:30) from credits: 70 s of 0.0400/min = 0.046666.. -> 0.0467
+            (half-up to 4 places), Charge 0.05, MCOPSTNPP.
+    pools.csv: used 59.50, available 0.50 minutes.
+    Reading: '100 % used' = the pool can no longer fund an increment. Bug found: the 100 %
+    notification never fired when the increment did not divide the pool.
+    """
+    path = write_case(tmp_path, users=[user("olga", "GB", CONF_CREDITS)],
+                      calls=[dialout("m1", "olga", "2026-01-05T10:00:00Z", 3600, "DE")], policies=FUNDS, rates=RATES,
+                      switches={"billing_increment_seconds": 70})
+    p = run_case(path)["p"]
+    assert p.notes() == [("2026-01-05T10:47:50Z", "dialout_pool_80"), ("2026-01-05T10:58:20Z", "dialout_pool_100")]
+    assert [(d["time"], d["amount"]) for d in p.debits()] == [("2026-01-05T10:59:30Z", "0.0467")]
+    assert (p.cdr["m1"]["Charge"], p.cdr["m1"]["Capability"]) == ("0.05", "MCOPSTNPP")
+    assert (p.pools[0]["Minutes used"], p.pools[0]["Minutes available"]) == ("59.50", "0.50")
