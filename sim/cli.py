@@ -32,8 +32,8 @@ The scenario keys, result files and metrics are described in README.md."""
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Simulate a Microsoft Teams PSTN tenant and its Communications Credits billing under "
-                    "one or more funding policies, and compare them.",
+        description="Simulate a Microsoft Teams PSTN tenant and its Communications Credits billing\n"
+                    "under one or more funding policies, and compare them.",
         epilog=EPILOG)
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only errors: no table, no progress bar, no summary line")
@@ -44,13 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="simulate every policy and write the results folder",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Simulate every policy of SCENARIO on the same call attempts (common random numbers), "
-                    "R replications each,\nprint the policy comparison table and write the results folder:\n"
+        description="Simulate every policy of SCENARIO on the same call attempts (common random\n"
+                    "numbers), R replications each, print the policy comparison table and write\n"
+                    "the results folder:\n"
                     "  summary.json, comparison.md, comparison.png, report.xlsx, and per policy\n"
                     "  cdr.csv, ledger.csv, notifications.csv, disruptions.csv, pools.csv, balance.png\n"
-                    "(the per-policy files are of replication 0). The folder is written aside and moved into "
-                    "place only\nwhen everything succeeded: a failed run leaves an existing results folder "
-                    "as it was.",
+                    "(the per-policy files are of replication 0). The folder is written aside and\n"
+                    "moved into place only when everything succeeded: a failed run leaves an\n"
+                    "existing results folder as it was.",
         epilog="exit status: 0 success, 2 bad input, 1 any other failure.")
     run.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="the scenario file (see README.md)")
     run.add_argument("--seed", type=int, default=None, metavar="N",

@@ -241,3 +241,68 @@ def test_png_header_parser_rejects_non_png(tmp_path):
     bad.write_bytes(b"GIF89a" + bytes(30))
     with pytest.raises(AssertionError):
         png_size(bad)
+
+
+# ---- the command line around the results folder --------------------------------------------
+
+def _cli(*argv) -> tuple[int, str, str]:
+    from tests.billing_cases import run_cli
+    return run_cli(*argv)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("tiny")
+    return shortened(ROOT / "scenarios/replay-example/replay-january.yaml", tmp)
+
+
+def test_run_says_where_the_results_are_last(tiny, tmp_path):
+    code, out, err = _cli("run", str(tiny), "--out", str(tmp_path / "r"), "-w", "1")
+    assert code == 0
+    assert out.rstrip().splitlines()[-1].startswith(f"results written to {tmp_path / 'r'}/ (")
+    assert "| policy " in out
+
+
+def test_quiet_prints_nothing_and_verbose_prints_the_steps(tiny, tmp_path):
+    code, out, err = _cli("-q", "run", str(tiny), "--out", str(tmp_path / "q"))
+    assert (code, out, err) == (0, "", "")
+    code, out, err = _cli("run", "-v", str(tiny), "--out", str(tmp_path / "v"))
+    assert code == 0
+    for step in ("loaded", "simulated", "summary.json", "comparison.png", "report.xlsx"):
+        assert step in err
+    code, out, err = _cli("validate", "-q", str(tiny))
+    assert (code, out) == (0, "")
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(tiny):
+    with pytest.raises(SystemExit) as e:
+        _cli("-q", "-v", "validate", str(tiny))
+    assert e.value.code == 2
+
+
+def test_out_refuses_to_replace_a_folder_that_is_not_a_results_folder(tiny, tmp_path):
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "budget.xlsx").write_text("mine")
+    code, out, err = _cli("run", str(tiny), "--out", str(precious))
+    assert code == 2 and "--out" in err and "not a results folder" in err
+    assert [p.name for p in precious.iterdir()] == ["budget.xlsx"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    code, out, err = _cli("run", str(tiny), "--out", str(a_file))
+    assert code == 2 and a_file.read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _cli("-q", "run", str(tiny), "--out", str(empty))[0] == 0
+    assert _cli("-q", "run", str(tiny), "--out", str(empty))[0] == 0        # an earlier results folder: replaced
+    assert (empty / "report.xlsx").is_file()
+
+
+def test_help_explains_every_option():
+    from sim.cli import build_parser
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    for p in [parser, *subparsers.values()]:
+        for action in p._actions:
+            if action.dest not in ("help", "command"):
+                assert action.help and len(action.help) > 10, f"{p.prog}: {action.option_strings or action.dest}"
