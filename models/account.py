@@ -200,7 +200,15 @@ class Account:
         """R3 who pays and from which sources; R6 static block reasons."""
         kind = CallKind(kind)
         if kind in FREE:
-            return Route(None, None, False, 0, 0, True, True)
+            # Free, but not licence-free (R2, R6 no_licence): a user's own number needs Phone
+            # System with a Calling Plan, a meeting dial-in an organiser with conferencing.
+            # Emergency calls are never blocked (R3).
+            block = None
+            if kind == CallKind.USER_IN and not self.payers[payer_idx].licences.can_place_pstn_calls:
+                block = Reason.NO_LICENCE
+            elif kind == CallKind.CONF_IN_TOLL and not self.payers[payer_idx].licences.audio_conferencing:
+                block = Reason.NO_LICENCE
+            return Route(block, None, False, 0, 0, True, True)
         if kind == CallKind.UCAP_IN:          # tenant pays, no licence needed (R3)
             price, fee = self._price(TF_RATES, country)
             return Route(None, None, True, price, fee, False, True)

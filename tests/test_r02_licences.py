@@ -187,3 +187,37 @@ def test_R2_conferencing_alone_can_organise_but_not_spend(tmp_path):
     p = run_case(path)["p"]
     assert p.cdr["c1"]["Capability"] == "MCOMEETADD" and p.cdr["c1"]["Charge"] == "0.00"
     assert p.metrics["pool_minutes_used"] == 2 and p.metrics["credits_spent"] == 0
+
+
+def test_R2_free_calls_still_need_the_licence_of_their_kind(tmp_path):
+    """R2/R6 no_licence also applies to the free kinds, except emergency (R3: never blocked).
+
+    Replayed under a licence mix that lacks what the call kind needs:
+      i1 carol (conferencing + credits, no Phone System) receives a call on her number:
+         blocked no_licence ('PHONE_SYSTEM: needed for any user PSTN call'; reading: like
+         user_out, a user's own number comes with a Calling Plan, so erin below too).
+      i2 erin (E5 only: Phone System, no Calling Plan) receives a call: blocked no_licence.
+      i3 dave (plan + credits, no conferencing) is the organiser of a toll dial-in: blocked
+         no_licence ('AUDIO_CONFERENCING: may organise dial-in meetings').
+      e1 erin dials 911: connected, free.
+      i4 olga (conferencing) organises a toll dial-in: connected, free, MCOMEETADD.
+    Bug found: free kinds skipped every licence check, so i1-i3 connected.
+    """
+    path = write_case(tmp_path, users=[user("carol", "US", CONF_CREDITS), user("erin", "US", ["E5"]),
+                                       user("dave", "US", PLAN_CREDITS), user("olga", "US", CONF)],
+                      calls=[call("i1", "carol", START, 60, call_type="user_in", caller="+12065550111",
+                                  dest="+12065550100", number_type="user"),
+                             call("i2", "erin", "2026-01-05T10:10:00Z", 120, call_type="user_in",
+                                  caller="+12065550111", dest="+12065550101", number_type="user"),
+                             call("i3", "dave", "2026-01-05T10:20:00Z", 180, call_type="conf_in",
+                                  caller="+12065550111", dest="+12065550199", number_type="service", conference="m1"),
+                             call("e1", "erin", "2026-01-05T10:30:00Z", 60, call_type="emergency_out", dest="911"),
+                             call("i4", "olga", "2026-01-05T10:40:00Z", 300, call_type="conf_in",
+                                  caller="+12065550111", dest="+12065550199", number_type="service", conference="m2")],
+                      policies=POLICY)
+    p = run_case(path)["p"]
+    assert [(d["usage_id"], d["call_kind"], d["reason"], d["minutes_lost"]) for d in p.disruptions] == [
+        ("i1", "user_in", "no_licence", "1.00"), ("i2", "user_in", "no_licence", "2.00"),
+        ("i3", "conf_in_toll", "no_licence", "3.00")]
+    assert {k: (r["Charge"], r["Capability"]) for k, r in p.cdr.items()} == {"e1": ("0.00", ""), "i4": ("0.00", "MCOMEETADD")}
+    assert p.debits() == []
