@@ -194,3 +194,32 @@ def test_R7_ledger_unit_expired_lot_is_never_drawn():
     assert led.debit(60, 100_000, "b")
     assert [(r[2], r[4]) for r in led.journal if r[1] == DEBIT] == [(30_000, 2), (100_000, 1)]
     assert not led.debit(61, 1, "c") and led.balance == 0 and led.conserved()
+
+
+def test_R7_a_lot_bought_29_feb_can_expire_before_one_bought_the_day_before(tmp_path):
+    """R7 'spending draws from the lot that expires first': usually the first purchased, but
+    not around 29 February. Reading: the rule is 'expires first'; the parenthetical
+    'first purchased first' is its usual consequence, not a second rule.
+
+    Start 2028-02-28T12:00Z (initial funds: lot 1, expires 2029-02-28T12:00Z); top-up
+    2028-02-29T00:00Z (lot 2, expires 2029-02-28T00:00Z: 12 hours *before* lot 1). Rate 0.1000.
+      2028-02-28 12:00  purchase 20.0000 lot 1       20.0000
+      2028-02-29 00:00  purchase 20.0000 lot 2       40.0000
+      2028-03-01 10:00  debit 0.1000 from lot 2      39.9000   (it expires first)
+      2029-02-28 00:00  expire 19.9000 lot 2         20.0000
+      2029-02-28 12:00  expire 20.0000 lot 1          0.0000   -> balance_exhausted
+    """
+    path = write_case(tmp_path, users=[user("paul", "US", PAYG_CREDITS)], start="2028-02-28T12:00:00Z", days=367,
+                      calls=[call("c1", "paul", "2028-03-01T10:00:00Z", 60, to="US")],
+                      policies=[{"name": "p", "initial_funds": "20.00",
+                                 "top_ups": [{"at": "2028-02-29T00:00:00Z", "amount": "20.00"}]}],
+                      rates=RATE_10)
+    p = run_case(path)["p"]
+    assert p.ledger_tuples("time", "kind", "amount", "balance_after", "lot_id") == [
+        ("2028-02-28T12:00:00Z", "purchase", "20.0000", "20.0000", "1"),
+        ("2028-02-29T00:00:00Z", "purchase", "20.0000", "40.0000", "2"),
+        ("2028-03-01T10:00:00Z", "debit", "0.1000", "39.9000", "2"),
+        ("2029-02-28T00:00:00Z", "expire", "19.9000", "20.0000", "2"),
+        ("2029-02-28T12:00:00Z", "expire", "20.0000", "0.0000", "1"),
+    ]
+    assert p.notes() == [("2029-02-28T12:00:00Z", "balance_exhausted")]

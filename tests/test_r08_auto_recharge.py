@@ -252,3 +252,27 @@ def test_R8_auto_recharge_unit_state_machine():
     rc.start()
     rc.settled_ok()
     assert (rc.requested, rc.succeeded, rc.failed, rc.in_flight) == (4, 1, 3, 0) and books()
+
+
+def test_R8_a_recharge_triggered_by_the_earlier_call_funds_the_later_call_at_the_same_instant(tmp_path):
+    """R6/R8: events at one instant run payments before calls, calls in attempt order.
+
+    minimum_purchase 0.01; initial 0.10, trigger 0.05, amount 20.00, delay 0. Rate 0.1000.
+    a (paul) and b (pia) both start 10:00:00 for 60 s, a's row first.
+      a: debit 0.1000 -> 0.0000: balance_exhausted, and the trigger crossing starts a recharge
+         that settles at once (same instant, before b): purchase 20.0000 -> 20.0000.
+      b: debit 0.1000 -> 19.9000: connected (it would have been blocked without the recharge).
+    hours_exhausted 0; recharges_succeeded 1; no disruption.
+    """
+    path = write_case(tmp_path, users=[user("paul", "US", PAYG_CREDITS), user("pia", "US", PAYG_CREDITS)], rates=RATES,
+                      calls=[call("a", "paul", "2026-01-05T10:00:00Z", 60, to="US"),
+                             call("b", "pia", "2026-01-05T10:00:00Z", 60, to="US")],
+                      policies=[{"name": "p", "initial_funds": "0.10",
+                                 "auto_recharge": {"trigger": "0.05", "amount": "20.00"}}],
+                      switches={"minimum_purchase": "0.01"})
+    p = run_case(path)["p"]
+    assert [(r["time"][11:], r["kind"], r["amount"], r["balance_after"], r["usage_id"]) for r in p.ledger[1:]] == [
+        ("10:00:00Z", "debit", "0.1000", "0.0000", "a"), ("10:00:00Z", "purchase", "20.0000", "20.0000", ""),
+        ("10:00:00Z", "debit", "0.1000", "19.9000", "b")]
+    assert p.notes() == [("2026-01-05T10:00:00Z", "balance_exhausted"), ("2026-01-05T10:00:00Z", "recharge_succeeded")]
+    assert p.disruptions == [] and p.metrics["hours_exhausted"] == 0 and p.metrics["recharges_succeeded"] == 1
