@@ -158,7 +158,7 @@ def offsets(draw):
 
 @st.composite
 def cases(draw, billing=None, auto=None, cutoff=None, payment=None, recharge_heavy=False):
-    inc = draw(st.sampled_from([60, 60, 60, 30, 6, 45]))
+    inc = draw(st.sampled_from([60, 60, 60, 30, 6, 45, 70]))
     switches = Switches(dni_cap=draw(st.sampled_from(["whichever_first", "independent"])),
                         mid_call_cutoff=draw(st.booleans()) if cutoff is None else cutoff,
                         billing_increment_seconds=inc, allowances=ALLOWANCES)

@@ -187,9 +187,10 @@ def test_R6_billing_increment_of_6_seconds(tmp_path):
 def test_R6_billing_increment_of_30_seconds_with_a_cut(tmp_path):
     """R6 billing_increment_seconds = 30: rate 0.0200/min -> 0.0100 per increment.
 
-      c1 -> US 61 s, balance 20.00 ... (first policy 'p'): increments at +0, +30, +60 = 0.0300.
-    Policy 'q' with balance 0.02: increments at +0 and +30 funded (balance 0), +60 fails:
-      cut at 10:01:00, 60 s connected, minutes lost (61 - 60) / 60 -> "0.02".
+    c1 paul -> US at 10:00:00 for 61 s = ceil(61/30) = 3 increments.
+      policy p (balance 20.00): debits at 10:00:00, 10:00:30, 10:01:00 = 0.0300, Charge 0.03.
+      policy q (balance 0.02): 10:00:00 and 10:00:30 funded (balance 0), 10:01:00 fails:
+        cut at 10:01:00, 60 s connected, Charge 0.02, minutes lost (61 - 60) / 60 -> "0.02".
     """
     path = write_case(tmp_path, users=[user("paul", "US", PAYG_CREDITS)],
                       calls=[call("c1", "paul", "2026-01-05T10:00:00Z", 61, to="US")],
