@@ -29,6 +29,11 @@ class Clock:
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         self.start = start.astimezone(UTC)
+        # iso() of whole seconds: the date part cached per day (same text as strftime)
+        s = self.start
+        self._whole = s.microsecond == 0
+        self._s0 = s.hour * 3600 + s.minute * 60 + s.second
+        self._days: dict[int, str] = {}
 
     def to_dt(self, t: float) -> datetime:
         return self.start + timedelta(seconds=t)
@@ -39,6 +44,14 @@ class Clock:
         return int((when - self.start).total_seconds() // 1)
 
     def iso(self, t: float) -> str:
+        if type(t) is int and self._whole:
+            day, sec = divmod(self._s0 + t, 86400)
+            date = self._days.get(day)
+            if date is None:
+                date = self._days[day] = self.to_dt(t).strftime("%Y-%m-%dT")
+            h, sec = divmod(sec, 3600)
+            m, sec = divmod(sec, 60)
+            return f"{date}{h:02d}:{m:02d}:{sec:02d}Z"
         return self.to_dt(t).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def month_starts(self, horizon: int) -> list[int]:

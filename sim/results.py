@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -98,6 +97,16 @@ def synthetic_number(country: str, i: int) -> str:
     return f"{_number_stem(country)}{(i * 7919) % 10000:04d}"
 
 
+_V4_CLEAR = ~((0xc000 << 48) | (0xf000 << 64))
+_V4_SET = (0x8000 << 48) | (4 << 76)
+
+
+def guid_v4(n: int) -> str:
+    """str(uuid.UUID(int=n % 2**128, version=4)), without building a UUID object."""
+    h = "%032x" % ((n % (1 << 128)) & _V4_CLEAR | _V4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class CallIds:
     """UsageId and Call ID of attempt i: the report's own when replaying, else GUIDs from the seed."""
 
@@ -110,10 +119,10 @@ class CallIds:
 
     def usage_id(self, i: int) -> str:
         # a replayed report's ids are user text: guarded like every other text cell
-        return inert(self.usage[i]) if self.usage else str(uuid.UUID(int=(self._u + i) % (1 << 128), version=4))
+        return inert(self.usage[i]) if self.usage else guid_v4(self._u + i)
 
     def call_id(self, i: int) -> str:
-        return inert(self.call[i]) if self.call else str(uuid.UUID(int=(self._c + i) % (1 << 128), version=4))
+        return inert(self.call[i]) if self.call else guid_v4(self._c + i)
 
 
 def _free_capability(kind: CallKind, user) -> str:
@@ -124,67 +133,90 @@ def _free_capability(kind: CallKind, user) -> str:
     return ""
 
 
+_KIND_OF = {int(k): k for k in CallKind}
+_OWN_IS_SERVICE = frozenset({CallKind.CONF_IN_TOLL, CallKind.CONF_IN_TOLL_FREE, CallKind.UCAP_IN, CallKind.UCAP_IN_TOLL})
+
+
+def _number_type(kind: CallKind) -> str:
+    if kind in (CallKind.USER_OUT, CallKind.USER_IN, CallKind.EMERGENCY):
+        return "user"
+    if kind in (CallKind.UCAP_IN, CallKind.CONF_IN_TOLL_FREE):
+        return "toll-free"
+    return "service"
+
+
+CDR_BLOCK = 1 << 15          # connected calls formatted per block of columns turned into lists
+
+
 def cdr_rows(world, attempts, run, ids: CallIds):
     """R12 rows of every connected call, in attempt order."""
     out = run.outcomes
     users = world.users
     currency = world.scenario.currency
     clock = world.clock
+    iso = clock.iso
     countries = attempts.countries
     services = attempts.service_numbers or [tf.number for tf in world.toll_free]
-    T, K, P, C = attempts.t, attempts.kind, attempts.payer, attempts.country
-    conf = attempts.conf
-    tf = attempts.tf
+    n_services = len(services)
+    toll_free = world.toll_free
+    numbers = attempts.numbers
     account = run.account
     conf_names = attempts.conference_ids
+    usage_id, call_id = ids.usage_id, ids.call_id
+    credits_capability = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
+    # per kind: (kind, inbound, own number is the service number, number type, call type, direction)
+    per_kind = {k: (kind, kind in INBOUND, kind in _OWN_IS_SERVICE, _number_type(kind), CALL_TYPE[kind],
+                    "Inbound" if kind in INBOUND else "Outbound") for k, kind in _KIND_OF.items()}
+    user_cells: dict[int, tuple] = {}
 
     def conference_id(c: int) -> str:
         if c < 0:
             return ""
         return inert(conf_names[c]) if conf_names else str(c)
 
-    for i in range(len(attempts)):
-        secs = out.connected[i]
-        if secs < 0:
-            continue
-        kind = CallKind(int(K[i]))
-        payer = int(P[i])
-        user = users[payer] if payer != TENANT else None
-        country = countries[int(C[i])]
-        far = attempts.numbers[i] if attempts.numbers else synthetic_number(country, i)
-        service = services[int(tf[i])] if tf[i] >= 0 and int(tf[i]) < len(services) else ""
-        inbound = kind in INBOUND
-        own = user.number if user else service
-        if kind in (CallKind.CONF_IN_TOLL, CallKind.CONF_IN_TOLL_FREE, CallKind.UCAP_IN, CallKind.UCAP_IN_TOLL):
-            own = service or own
-        if kind in (CallKind.USER_OUT, CallKind.USER_IN, CallKind.EMERGENCY):
-            number_type = "user"
-        elif kind in (CallKind.UCAP_IN, CallKind.CONF_IN_TOLL_FREE):
-            number_type = "toll-free"
-        else:
-            number_type = "service"
-        route = account.route(payer, int(K[i]), country)
-        paid = out.paid[i]
-        if paid & 2:
-            capability = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
-        elif paid & 1:
-            capability = route.pool.capability
-        else:
-            capability = _free_capability(kind, user)
-        start = int(T[i])
-        home = user.country if user else (world.toll_free[int(tf[i])].country
-                                          if 0 <= tf[i] < len(world.toll_free) else country)
-        yield [
-            ids.usage_id(i), ids.call_id(i), conference_id(int(conf[i])),
-            home, inert(user.object_id) if user else "", inert(user.upn) if user else "",
-            inert(user.display_name) if user else "",
-            inert(far if inbound else own), CALL_TYPE[kind], "Inbound" if inbound else "Outbound", number_type,
-            "Domestic" if route.domestic else "International", country_name(country),
-            inert(own if inbound else far), country,
-            clock.iso(start), clock.iso(start + secs), secs,
-            round_half_up_2(out.fee[i]), round_half_up_2(out.charge[i]), currency,
-            capability, "Microsoft", "Microsoft", "",
-        ]
+    connected = np.asarray(out.connected)
+    fee_col, charge_col, paid_col = np.asarray(out.fee), np.asarray(out.charge), np.asarray(out.paid)
+    rows = np.flatnonzero(connected >= 0)
+    for b in range(0, len(rows), CDR_BLOCK):
+        ix = rows[b:b + CDR_BLOCK]
+        for i, start, k, payer, c, cf, tfi, secs, fee, charge, paid in zip(
+                ix.tolist(), attempts.t[ix].tolist(), attempts.kind[ix].tolist(), attempts.payer[ix].tolist(),
+                attempts.country[ix].tolist(), attempts.conf[ix].tolist(), attempts.tf[ix].tolist(),
+                connected[ix].tolist(), fee_col[ix].tolist(), charge_col[ix].tolist(), paid_col[ix].tolist()):
+            kind, inbound, own_is_service, number_type, call_type, direction = per_kind[k]
+            user = users[payer] if payer != TENANT else None
+            country = countries[c]
+            far = numbers[i] if numbers else synthetic_number(country, i)
+            service = services[tfi] if tfi >= 0 and tfi < n_services else ""
+            own = user.number if user else service
+            if own_is_service:
+                own = service or own
+            route = account.route(payer, k, country)
+            if paid & 2:
+                capability = credits_capability
+            elif paid & 1:
+                capability = route.pool.capability
+            else:
+                capability = _free_capability(kind, user)
+            if user:
+                cells = user_cells.get(payer)
+                if cells is None:
+                    cells = user_cells[payer] = (user.country, inert(user.object_id), inert(user.upn),
+                                                 inert(user.display_name))
+                home, object_id, upn, display_name = cells
+            else:
+                home = toll_free[tfi].country if 0 <= tfi < len(toll_free) else country
+                object_id = upn = display_name = ""
+            yield [
+                usage_id(i), call_id(i), conference_id(cf),
+                home, object_id, upn, display_name,
+                inert(far if inbound else own), call_type, direction, number_type,
+                "Domestic" if route.domestic else "International", country_name(country),
+                inert(own if inbound else far), country,
+                iso(start), iso(start + secs), secs,
+                round_half_up_2(fee), round_half_up_2(charge), currency,
+                capability, "Microsoft", "Microsoft", "",
+            ]
 
 
 def write_policy_files(folder: Path, world, attempts, run, rep_seed: int) -> None:
