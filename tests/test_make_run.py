@@ -18,7 +18,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 60          # the example runs in a few seconds; generous for a loaded CI machine
-COPY = ["Makefile", "pyproject.toml", "run_sim.py", "models", "sim", "rates", "scenarios"]
+
+
+def project_files() -> list[str]:
+    """What `make run` needs: the Makefile, the packages and modules pyproject.toml ships, data."""
+    import tomllib
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    code = list(tool.get("packages", [])) + [f"{m}.py" for m in tool.get("py-modules", [])]
+    return ["Makefile", "pyproject.toml", *code, "rates", "scenarios"]
 
 
 def test_readme_quick_start_is_make_run_and_make_test():
@@ -43,7 +50,7 @@ def test_make_run(tmp_path):
         pytest.skip("no .venv: run through `make test`, which creates it")
     work = tmp_path / "project"
     work.mkdir()
-    for name in COPY:
+    for name in project_files():
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
