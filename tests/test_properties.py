@@ -269,6 +269,7 @@ def check_increments(out, log, attempts, switches):
             at_instant[usage, t] += amount
     o = out.outcomes
     total = 0
+    pool_increments = 0
     for i in range(len(attempts)):
         start, duration, kind = int(attempts.t[i]), int(attempts.duration[i]), CallKind(int(attempts.kind[i]))
         connected = o.connected[i]
@@ -296,7 +297,16 @@ def check_increments(out, log, attempts, switches):
         for k, t in enumerate(sorted(debit_times[i])):
             assert at_instant[i, t] == route.price + (route.fee if k == 0 else 0), "an increment funded twice"
         total += o.charge[i] + o.fee[i]
+        pool_increments += len(ok) - len(debit_times[i])       # funded increments without a debit
+        assert bool(o.paid[i] & 1) == (len(ok) > len(debit_times[i])), "pool bit vs pool increments"
+        assert bool(o.paid[i] & 2) == bool(debit_times[i]), "credits bit vs debits"
     assert total == out.account.ledger.spent, "sum of per-call charges != sum of ledger debits (R1)"
+    # R4/R5: every pool-funded increment took exactly one increment from a pool, and the
+    # monthly pools report adds up: used + available = total, never below zero
+    report = out.account.pools.report
+    assert sum(row[5] for row in report) == pool_increments * inc, "pool seconds != pool increments x increment"
+    for month, country, cap, scope, total_s, used, avail in report:
+        assert 0 <= used <= total_s and used + avail == total_s
 
 
 def check_recharges(out, log, policy):
