@@ -208,7 +208,10 @@ class Account:
                 block = Reason.NO_LICENCE
             elif kind == CallKind.CONF_IN_TOLL and not self.payers[payer_idx].licences.audio_conferencing:
                 block = Reason.NO_LICENCE
-            return Route(block, None, False, 0, 0, True, True)
+            # R12 Domestic/International: from the user's country (a tenant's service number
+            # has no user: left domestic)
+            domestic = payer_idx < 0 or is_domestic(self.payers[payer_idx].country, country)
+            return Route(block, None, False, 0, 0, True, domestic)
         if kind == CallKind.UCAP_IN:          # tenant pays, no licence needed (R3)
             price, fee = self._price(TF_RATES, country)
             return Route(None, None, True, price, fee, False, True)
@@ -217,7 +220,7 @@ class Account:
         if kind == CallKind.CONF_IN_TOLL_FREE:
             price, fee = self._price(TF_RATES, country)
             block = None if lic.audio_conferencing else Reason.NO_LICENCE
-            return Route(block, None, True, price, fee, False, True)
+            return Route(block, None, True, price, fee, False, is_domestic(p.country, country))
         domestic = is_domestic(p.country, country)
         price, fee = self._price(OUTBOUND, country)
         if kind == CallKind.USER_OUT:

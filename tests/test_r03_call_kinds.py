@@ -174,3 +174,27 @@ def test_R3_calls_to_toll_free_numbers_in_own_country_are_domestic(tmp_path):
     assert (p.cdr["t2"]["Domestic/International"], p.cdr["t2"]["Capability"], p.cdr["t2"]["Charge"]) == (
         "International", "MCOPSTNPP", "0.04")
     assert p.metrics["pool_minutes_used"] == 2
+
+
+def test_R3_domestic_flag_of_inbound_calls_follows_the_users_country(tmp_path):
+    """R3/R12: Domestic/International is judged from the user's (organiser's) country, with the
+    US/PR/CA rule, for inbound calls too (the report: 'based on the user's location').
+
+    alice (US, plan): i1 from a GB caller -> International; i2 from a CA caller -> Domestic.
+    olga (GB, conferencing + credits): toll dial-in from a DE caller -> International, toll-free
+    dial-in from a GB caller -> Domestic. All free or charged as before (j2 0.1000 x 1).
+    Bug found: every inbound call was labelled Domestic.
+    """
+    inbound = dict(call_type="user_in", dest=NUMBER["US"], number_type="user")
+    path = write_case(tmp_path, users=[user("alice", "US", PLAN), user("olga", "GB", CONF_CREDITS)],
+                      calls=[call("i1", "alice", "2026-01-05T10:00:00Z", 60, caller=NUMBER["GB"], **inbound),
+                             call("i2", "alice", "2026-01-05T10:10:00Z", 60, caller=NUMBER["CA"], **inbound),
+                             call("j1", "olga", "2026-01-05T10:20:00Z", 60, call_type="conf_in", caller=NUMBER["DE"],
+                                  dest="+442071230000", number_type="service", conference="m1"),
+                             call("j2", "olga", "2026-01-05T10:30:00Z", 60, call_type="conf_in", caller=NUMBER["GB"],
+                                  dest=TOLL_FREE, number_type="toll-free", conference="m2")],
+                      policies=[{"name": "p", "initial_funds": "20.00"}], toll_free=True)
+    p = run_case(path)["p"]
+    assert {k: r["Domestic/International"] for k, r in p.cdr.items()} == {
+        "i1": "International", "i2": "Domestic", "j1": "International", "j2": "Domestic"}
+    assert [(d["amount"], d["usage_id"]) for d in p.debits()] == [("0.1000", "j2")]
