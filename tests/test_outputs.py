@@ -246,8 +246,13 @@ def test_png_header_parser_rejects_non_png(tmp_path):
 # ---- the command line around the results folder --------------------------------------------
 
 def _cli(*argv) -> tuple[int, str, str]:
-    from tests.billing_cases import run_cli
-    return run_cli(*argv)
+    import contextlib
+    import io
+    from sim.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +275,7 @@ def test_quiet_prints_nothing_and_verbose_prints_the_steps(tiny, tmp_path):
     assert code == 0
     for step in ("loaded", "simulated", "summary.json", "comparison.png", "report.xlsx"):
         assert step in err
+    assert (tmp_path / "v" / "comparison.png").is_file() and (tmp_path / "v" / "report.xlsx").is_file()
     code, out, err = _cli("validate", "-q", str(tiny))
     assert (code, out) == (0, "")
 
