@@ -88,7 +88,7 @@ class Account:
         self.inc = switches.billing_increment_seconds
         self.clock = clock
         self.horizon = horizon
-        self.schedule = schedule
+        self._schedule = schedule
         self.decline_draw = decline_draw
         self.postpay = policy.billing == POSTPAY
         self.ledger = Ledger(keep_journal=keep_records)
@@ -112,9 +112,9 @@ class Account:
         if self.policy.initial_funds:
             self._purchase(0, self.policy.initial_funds, "initial funds")
         for t, amount in self.policy.top_ups:
-            self.schedule(t, PRIO_PAYMENT, lambda now, a=amount: self._manual_top_up(now, a))
+            self._at(t, PRIO_PAYMENT, lambda now, a=amount: self._manual_top_up(now, a))
         for t in self.clock.month_starts(self.horizon):
-            self.schedule(t, PRIO_MONTH, self._month_reset)
+            self._at(t, PRIO_MONTH, self._month_reset)
         self._maybe_recharge(0)
 
     def close(self, t: int) -> None:
@@ -123,8 +123,15 @@ class Account:
         # horizon (t > horizon) do not move the report into the next month (R12).
         self.pools.close_month(self.clock.month_key(max(min(t, self.horizon) - 1, 0)))
         if self.exhausted_since is not None:
-            self.exhausted_seconds += t - self.exhausted_since
+            self.exhausted_seconds += max(0, min(t, self.horizon) - self.exhausted_since)
             self.exhausted_since = None
+
+    def _at(self, t: int, priority: int, fn) -> None:
+        """Schedule a billing event. Payments, retries, top-ups and expiries happen
+        only inside the horizon; calls already connected still run to their end. A
+        payment that would settle after the horizon stays pending."""
+        if t < self.horizon:
+            self._schedule(t, priority, fn)
 
     def _month_reset(self, t: int) -> None:
         self.pools.close_month(self.clock.month_key(t - 1))
@@ -138,8 +145,7 @@ class Account:
     def _purchase(self, t: int, amount: int, note: str) -> None:
         expires = self.clock.plus_months(t, 12)
         self.ledger.purchase(t, amount, expires, note)
-        if expires < self.horizon:
-            self.schedule(expires, PRIO_EXPIRY, self._expire)
+        self._at(expires, PRIO_EXPIRY, self._expire)
         if self.exhausted_since is not None:        # R9: the next purchase re-arms
             self.exhausted_seconds += t - self.exhausted_since
             self.exhausted_since = None
@@ -170,7 +176,7 @@ class Account:
     def _maybe_recharge(self, t: int) -> None:
         rc = self.recharge
         if rc and rc.may_start(self.ledger.balance):
-            self.schedule(t + rc.start(), PRIO_PAYMENT, self._settle)
+            self._at(t + rc.start(), PRIO_PAYMENT, self._settle)
 
     def _settle(self, t: int) -> None:
         rc = self.recharge
@@ -186,7 +192,7 @@ class Account:
         backoff = rc.settled_failed()
         self._notify(t, RECHARGE_FAILED, outcome)
         if backoff is not None:
-            self.schedule(t + backoff + rc.payment.delay_seconds, PRIO_PAYMENT, self._settle)
+            self._at(t + backoff + rc.payment.delay_seconds, PRIO_PAYMENT, self._settle)
 
     # ---- calls (R3, R6) -------------------------------------------------------------
     def route(self, payer: int, kind: int, country: str) -> Route:

@@ -18,10 +18,9 @@ _T975 = {1: "12.706", 2: "4.303", 3: "3.182", 4: "2.776", 5: "2.571", 6: "2.447"
 def t975(df: int) -> Decimal:
     if df in _T975:
         return Decimal(_T975[df])
-    for k in (40, 60, 120):
-        if df < k:
-            return Decimal(_T975[k])    # next tabulated df up: slightly smaller, close enough
-    return Decimal("1.960")
+    # Between tabulated rows take the next smaller df: its t is larger, so the
+    # interval errs on the wide (conservative) side.
+    return Decimal(_T975[max(k for k in _T975 if k <= df)])
 
 
 Q4 = Decimal("0.0001")
