@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import contextlib
 import io
 import platform
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # stdout was closed early (`run ... | head`): the results are already in place.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted; no results were written", file=sys.stderr)
         return EXIT_FAILURE
