@@ -10,6 +10,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 from .money import Money
 
@@ -59,10 +60,25 @@ class Journal(Sequence):
         return self._other[i]
 
     def __iter__(self):
-        it = iter(self._ints)
+        return chain.from_iterable(self._pieces())
+
+    def _pieces(self):
+        """Iterables of rows in order: zips over blocks of packed debits, 1-tuples of the others."""
         other = self._other
-        for i, (packed, t, amount, balance, lot_id, usage_id) in enumerate(zip(self._packed, it, it, it, it, it)):
-            yield (t, DEBIT, amount, balance, lot_id, usage_id, "") if packed else other[i]
+        start = 0
+        for k in list(other):               # rows kept as tuples, in row order
+            if k > start:
+                yield from self._packed_blocks(start, k)
+            yield (other[k],)
+            start = k + 1
+        if start < len(self._packed):
+            yield from self._packed_blocks(start, len(self._packed))
+
+    def _packed_blocks(self, a: int, b: int):
+        ints = self._ints
+        for lo in range(a, b, 1 << 14):        # bounded extra memory per block
+            s = ints[5 * lo:5 * min(b, lo + (1 << 14))]
+            yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], s[3::5], s[4::5], repeat(""))
 
     def __len__(self) -> int:
         return len(self._packed)
