@@ -103,6 +103,19 @@ def test_ledger_debit_one_lot_no_journal(benchmark):
     assert led.spent > 0 and not led.journal
 
 
+@pytest.mark.benchmark(group="ledger")
+def test_ledger_journal_read_100k_rows(benchmark):
+    """R7 journal read back (ledger.csv, balance.png): 100,000 packed debit rows and a few others."""
+    led = Ledger(keep_journal=True)
+    led.purchase(0, BIG, HORIZON, "initial funds")
+    for k in range(100_000):
+        led.debit(k, 200, k)
+        if k % 10_000 == 0:
+            led.purchase(k, 200_000, HORIZON + k, "top-up")
+    rows = benchmark(lambda: list(led.journal))
+    assert len(rows) == 100_011 and rows[1] == (0, "debit", 200, BIG - 200, 1, 0, "")
+
+
 @pytest.mark.benchmark(group="pool")
 def test_pool_check_and_draw(benchmark):
     pool = Pool("US", "MCOPSTN1", "domestic", 10 ** 12)
