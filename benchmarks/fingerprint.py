@@ -11,6 +11,8 @@ Runs (each `run_sim.py run SCENARIO --seed 7 -r 2 -w 1`):
 - scenarios/us-office-domestic.yaml
 - benchmarks/fingerprint-variant.yaml: 6 s increments, mid_call_cutoff false, a DNI-plan group with
   small pools, a card declining 30 % of recharges.
+- benchmarks/fingerprint-pools.yaml: 120/240-minute plans and independent DNI pools that run dry
+  mid-month under long overlapping calls (pool-paid increments racing for the last minutes).
 
 Hashed: summary.json without its `versions` key (library versions are not behaviour), and every
 policy's cdr.csv and ledger.csv. If a deliberate behaviour change (a bug fix) lands, re-save the
@@ -27,7 +29,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = [ROOT / "scenarios" / "us-office-domestic.yaml", ROOT / "benchmarks" / "fingerprint-variant.yaml"]
+SCENARIOS = [ROOT / "scenarios" / "us-office-domestic.yaml", ROOT / "benchmarks" / "fingerprint-variant.yaml",
+             ROOT / "benchmarks" / "fingerprint-pools.yaml"]
 SEED, REPLICATIONS = 7, 2
 
 
@@ -41,7 +44,7 @@ def fingerprint(scenarios=SCENARIOS, seed: int = SEED, replications: int = REPLI
         for scenario in scenarios:
             out = Path(tmp) / scenario.stem
             subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--seed", str(seed),
-                            "-r", str(replications), "-w", "1", "-q", "--out", str(out)],
+                            "-r", str(replications), "-w", "1", "-q", "--no-xlsx", "--out", str(out)],
                            check=True, cwd=ROOT)
             summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
             summary.pop("versions", None)
