@@ -103,6 +103,9 @@ class Account:
         self.exhausted_since: int | None = None
         self.exhausted_seconds = 0
         self._routes: dict[tuple, Route] = {}
+        # release(pool, t, priority): the driver's hook that gives back a pool's reserved
+        # increments not yet started at (t, priority); only needed if it reserves any.
+        self.release: Callable[[Pool, int, int], None] | None = None
         self._cutoff = switches.mid_call_cutoff
         self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
 
@@ -263,6 +266,10 @@ class Account:
         r = call.route
         inc = self.inc
         pool = r.pool
+        if pool is not None and pool.remaining < inc and pool.reservations:
+            # Increments reserved ahead of time make the pool look shorter than it is
+            # now: give back those not yet started, then decide on what is really left.
+            self.release(pool, t, call.idx)
         if pool is not None and pool.remaining >= inc and (pool.partner is None or pool.partner.remaining >= inc):
             if pool.alerts:
                 for pct in pool.draw(inc):

@@ -3,7 +3,16 @@
 Design (see anchors.md, measured variants): one superposed arrival stream and
 plain callbacks rather than a process per user or per call. Each attempt is an
 event; each further billing increment of a connected, paying call is an event;
-free calls and single-increment calls need no event after setup. Events at the
+free calls and single-increment calls need no event after setup.
+
+Pool reservations (exact, not an approximation): when a pool pays a call's
+increment and can certainly pay all the call's later ones (it holds them all,
+they end before the next monthly reset, and the pool has no alerts and no DNI
+partner whose emptiness could refuse them), those increments are drawn at once
+and need no events. If a pool later looks short while it holds reservations,
+`release` gives back every reserved increment that has not yet started at that
+instant (R6 order: at the same instant, lower call numbers first) and re-creates
+their events, so every funding decision is the one per-increment events make. Events at the
 same instant run in `priority` order: month resets, lot expiries, payments and
 top-ups (negative priorities), then calls by attempt number, so that R6 ties go
 to the earlier call and nothing is drawn from a lot that expires at that instant.
@@ -11,6 +20,7 @@ to the earlier call and nothing is drawn from a lot that expires at that instant
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,7 +66,9 @@ class RunOutput:
 
 
 def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.SeedSequence,
-             keep_records: bool = True) -> RunOutput:
+             keep_records: bool = True, reserve_pools: bool = True) -> RunOutput:
+    """Bill every attempt under `policy`. `reserve_pools=False` turns the pool
+    reservations off (one event per increment): same results, slower; tests compare."""
     env = simpy.Environment()
     schedule_raw = env.schedule
 
@@ -96,6 +108,47 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         out = None
         finish = None
 
+    resets = world.clock.month_starts(world.horizon)
+    never = float("inf")
+
+    def reserve(call: Call, pool, t: int) -> bool:
+        """Draw all of the call's later increments from `pool` now, if it surely pays them."""
+        total = -(-call.duration // inc)
+        last = call.start + (total - 1) * inc          # start of the call's last increment
+        k = bisect_right(resets, t)
+        if last >= (resets[k] if k < len(resets) else never):
+            return False
+        need = (total - call.increments) * inc
+        if pool.remaining < need:
+            return False
+        pool.remaining -= need
+        future = total - call.increments
+        call.pool_increments += future
+        call.increments = total
+        held = pool.reservations
+        held.append(call)
+        if len(held) & 1023 == 0:                       # forget calls that have ended
+            held[:] = [c for c in held if c.start + (c.increments - 1) * inc >= t]
+        return True
+
+    def release(pool, t: int, priority: int) -> None:
+        """Give back the reserved increments not started by (t, priority); re-create their events."""
+        for call in pool.reservations:
+            q, r = divmod(t - call.start, inc)
+            started = q + 1 if (r or call.idx < priority) else q   # increments 0..started-1 have run
+            future = call.increments - started
+            if future > 0:
+                pool.remaining += future * inc
+                call.pool_increments -= future
+                call.increments = started
+                schedule_raw(_Tick(env, increment_callbacks, call), call.idx, call.start + started * inc - t)
+        pool.reservations.clear()
+
+    account.release = release
+
+    def reservable(pool) -> bool:
+        return reserve_pools and pool is not None and pool.partner is None and not pool.alerts
+
     # Hot path. Each event object is reused for the next event of its chain (the
     # next increment of its call, the next arrival), so no per-event allocation;
     # SimPy sets `callbacks` to None when it processes an event, and nothing else
@@ -113,7 +166,9 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
             cut_call(call, t, reason)
             if finish:
                 finish(call, t - call.start)
-        elif call.increments * inc >= call.duration:
+        elif call.increments * inc >= call.duration or (
+                call.pool_increments == call.increments and reservable(call.route.pool)
+                and reserve(call, call.route.pool, t)):
             if finish:
                 finish(call, call.duration)
         else:
@@ -133,7 +188,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
             r = routes[key] = route(p, k, countries[c])
         call = Call(i, r, p, k, t, d)
         if start_call(call, t):
-            if r.free or call.increments * inc >= d:
+            if r.free or call.increments * inc >= d or (
+                    call.pool_increments and reservable(r.pool) and reserve(call, r.pool, t)):
                 if finish:
                     finish(call, d)
             else:
