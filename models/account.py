@@ -106,8 +106,16 @@ class Account:
         # release(pool, t, priority): the driver's hook that gives back a pool's reserved
         # increments not yet started at (t, priority); only needed if it reserves any.
         self.release: Callable[[Pool, int, int], None] | None = None
+        # Credits held for calls whose later increments the driver reserved (debited in
+        # bulk by flush_credits). While anything is held, the balance less the held
+        # money stays >= credit_guard, so no held increment can fail, cross the
+        # trigger or empty the balance; release_credits(t, priority) undoes holds.
+        self.credit_held = 0
+        self.flush_credits: Callable[[int, int], None] | None = None
+        self.release_credits: Callable[[int, int], None] | None = None
         self._cutoff = switches.mid_call_cutoff
         self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
+        self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
 
     # ---- set-up and scheduled events -------------------------------------------------
     def open(self) -> None:
@@ -160,9 +168,13 @@ class Account:
             self._maybe_recharge(t)
 
     def _expire(self, t: int) -> None:
+        if self.credit_held:
+            self.flush_credits(t, PRIO_EXPIRY)     # what was spent before t came from these lots
         old = self.ledger.balance
         if self.ledger.expire(t):
             self._balance_fell(t, old)
+            if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
+                self.release_credits(t, PRIO_EXPIRY)
 
     def _balance_fell(self, t: int, old: int) -> None:
         new = self.ledger.balance
@@ -246,6 +258,11 @@ class Account:
         found = self.rates.increment(kind, country, self.inc)
         return found if found else (None, 0)
 
+    def free_call(self) -> None:
+        """A free call that its licences allow (R3): it connects and draws on nothing."""
+        self.attempts += 1
+        self.connected += 1
+
     def start_call(self, call: Call, t: int) -> bool:
         """Authorise and fund the first increment; False if the call is blocked."""
         self.attempts += 1
@@ -291,6 +308,9 @@ class Account:
         amount = price + fee
         ledger = self.ledger
         old = ledger.balance
+        if self.credit_held and old - self.credit_held - amount < self.credit_guard:
+            self.release_credits(t, call.idx)     # held increments could now matter: back to one by one
+            old = ledger.balance
         if not ledger.debit(t, amount, call.idx, self.postpay or must_complete):
             self._exhausted(t)
             return Reason.INSUFFICIENT_FUNDS

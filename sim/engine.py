@@ -90,9 +90,11 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     n_countries = max(len(countries), 1)
     Ci = attempts.country.tolist()
     D = attempts.duration.tolist()
+    # (payer, kind, country) as one int per attempt, computed in numpy: the route cache key
+    KEY = ((attempts.payer.astype(np.int64) * 16 + attempts.kind) * n_countries + attempts.country).tolist()
     inc = world.switches.billing_increment_seconds
     route = account.route
-    start_call, fund, cut_call = account.start_call, account.fund, account.cut_call
+    start_call, fund, cut_call, free_call = account.start_call, account.fund, account.cut_call, account.free_call
 
     if keep_records:
         out = Outcomes(array("i", [-1]) * n, array("q", [0]) * n, array("q", [0]) * n, array("b", [0]) * n)
@@ -149,6 +151,66 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     def reservable(pool) -> bool:
         return reserve_pools and pool is not None and pool.partner is None and not pool.alerts
 
+    # Credit holds: the same idea for calls paid from credits, only when the run keeps no
+    # journal (the journal's order of rows and lots is per increment) and only on routes
+    # without a pool (a refilled pool would pay again). Held increments are debited in
+    # bulk by flush_credits; soonest-expiring-first spending is cumulative, so lot
+    # remainders at every expiry are what one debit per increment leaves.
+    holds: list[list] = []                  # [call, increments already debited]
+    hold_credits = reserve_pools and not keep_records
+    ledger = account.ledger
+
+    def hold(call: Call, t: int) -> bool:
+        total = -(-call.duration // inc)
+        need = (total - call.increments) * call.route.price
+        if ledger.balance - account.credit_held - need < account.credit_guard:
+            return False
+        future = total - call.increments
+        holds.append([call, call.increments])
+        account.credit_held += need
+        call.charge += need
+        call.credit_increments += future
+        call.increments = total
+        return True
+
+    def flush_credits(t, priority) -> None:
+        """Debit every held increment started by (t, priority)."""
+        amount = 0
+        keep = []
+        for h in holds:
+            call, done = h
+            q, r = divmod(t - call.start, inc)
+            started = min(call.increments, q + 1 if (r or call.idx < priority) else q)
+            if started > done:
+                amount += (started - done) * call.route.price
+                h[1] = started
+            if started < call.increments:
+                keep.append(h)
+        holds[:] = keep
+        if amount:
+            account.credit_held -= amount
+            paid = ledger.debit(t, amount)
+            assert paid, "a held increment could not be paid"       # the guard makes this impossible
+
+    def release_credits(t, priority) -> None:
+        """Flush, then give back every held increment not started by (t, priority)."""
+        flush_credits(t, priority)
+        for call, started in holds:
+            future = call.increments - started
+            back = future * call.route.price
+            account.credit_held -= back
+            call.charge -= back
+            call.credit_increments -= future
+            call.increments = started
+            schedule_raw(_Tick(env, increment_callbacks, call), call.idx, call.start + started * inc - t)
+        holds.clear()
+
+    account.flush_credits, account.release_credits = flush_credits, release_credits
+
+    def holdable(call: Call) -> bool:
+        r = call.route
+        return hold_credits and r.pool is None and call.credit_increments == call.increments
+
     # Hot path. Each event object is reused for the next event of its chain (the
     # next increment of its call, the next arrival), so no per-event allocation;
     # SimPy sets `callbacks` to None when it processes an event, and nothing else
@@ -168,7 +230,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
                 finish(call, t - call.start)
         elif call.increments * inc >= call.duration or (
                 call.pool_increments == call.increments and reservable(call.route.pool)
-                and reserve(call, call.route.pool, t)):
+                and reserve(call, call.route.pool, t)) or (holdable(call) and hold(call, t)):
             if finish:
                 finish(call, call.duration)
         else:
@@ -182,14 +244,17 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         p = P[i]
         k = K[i]
         c = Ci[i]
-        key = (p * 16 + k) * n_countries + c
-        r = routes.get(key)
+        r = routes.get(KEY[i])
         if r is None:
-            r = routes[key] = route(p, k, countries[c])
-        call = Call(i, r, p, k, t, d)
-        if start_call(call, t):
+            r = routes[KEY[i]] = route(p, k, countries[c])
+        if r.free and r.block is None:              # nothing to fund, nothing can stop it
+            free_call()
+            if out:
+                out.connected[i] = d
+        elif start_call(call := Call(i, r, p, k, t, d), t):
             if r.free or call.increments * inc >= d or (
-                    call.pool_increments and reservable(r.pool) and reserve(call, r.pool, t)):
+                    call.pool_increments and reservable(r.pool) and reserve(call, r.pool, t)) or (
+                    holdable(call) and hold(call, t)):
                 if finish:
                     finish(call, d)
             else:
@@ -205,6 +270,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     if n:
         schedule_raw(_Tick(env, arrival_callbacks, 0), 0, T[0])
     env.run()
+    if holds:           # held increments need no events: some may start after the last event
+        flush_credits(max(c.start + c.increments * inc for c, _ in holds), n)
     account.close(max(world.horizon, int(env.now)))
     return RunOutput(policy, account, pools, out)
 

@@ -509,3 +509,32 @@ def test_property_pool_reservations_change_nothing(case):
     runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), reserve_pools=flag)
             for flag in (False, True)]
     assert _observable(runs[1]) == _observable(runs[0])
+
+
+def _totals(out):
+    """What a run without records reports: counters, ledger totals, lots, recharges, pools."""
+    a = out.account
+    led = a.ledger
+    rc = a.recharge
+    return ((a.attempts, a.connected, a.blocked, a.cut, a.seconds_lost, sorted(a.affected), a.exhausted_seconds,
+             a.notification_count),
+            (led.purchased, led.spent, led.forfeited, led.balance, led.overdrawn, led.owed),
+            [(x.id, x.amount, x.purchased_at, x.expires_at, x.remaining, x.expired) for x in led.lots],
+            (rc.requested, rc.succeeded, rc.failed, rc.pending) if rc else None,
+            a.pools.report)
+
+
+@PROPS
+@given(st.one_of(cases(), cases(billing=PREPAID, recharge_heavy=True), pool_races()))
+def test_property_credit_holds_change_nothing_without_records(case):
+    """Without records (replications after the first), sim/engine.py also holds the later
+    increments of credit-paid calls and debits them in bulk, while the balance less the
+    held money stays at or above the trigger (or 0). Counters, ledger totals, every lot,
+    recharges and pools must equal one event and one debit per increment."""
+    switches, policy, attempts, seed = case
+    world = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
+                            horizon=HORIZON_DAYS * DAY)
+    runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=False, reserve_pools=flag)
+            for flag in (False, True)]
+    assert runs[0].account.credit_held == runs[1].account.credit_held == 0
+    assert _totals(runs[1]) == _totals(runs[0])
