@@ -55,44 +55,64 @@ def attempts_for(job: Job, rep: int):
     return generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
 
 
-def run_replication(rep: int, job: Job | None = None) -> tuple[int, dict[str, dict[str, Decimal]]]:
+_LAST: tuple | None = None     # (job, replication, attempts): this process's last traffic
+
+
+def _attempts(job: Job, rep: int):
+    """The replication's attempts, regenerated only when the replication changes (tasks of
+    one replication mostly arrive together). Same seed, same attempts: every policy of a
+    replication sees the same calls wherever it runs."""
+    global _LAST
+    if _LAST is None or _LAST[0] is not job or _LAST[1] != rep:
+        _LAST = (job, rep, attempts_for(job, rep))
+    return _LAST[2]
+
+
+def run_task(task: tuple[int, int], job: Job | None = None) -> tuple[int, str, dict[str, Decimal]]:
+    """One policy of one replication; replication 0 also writes the policy's files."""
     job = job or _JOB
-    attempts = attempts_for(job, rep)
+    rep, p = task
+    policy = job.world.policies[p]
+    attempts = _attempts(job, rep)
     keep = rep == 0 and job.files_dir is not None
-    out = {}
-    for policy in job.world.policies:
-        run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep, policy.name), keep_records=keep)
-        out[policy.name] = metrics_of(run)
-        if keep:
-            from .results import write_policy_files
-            write_policy_files(job.files_dir / policy.name, job.world, attempts, run, rep_seed=job.seed)
-    return rep, out
+    run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep, policy.name), keep_records=keep)
+    if keep:
+        from .results import write_policy_files
+        write_policy_files(job.files_dir / policy.name, job.world, attempts, run, rep_seed=job.seed)
+    return rep, policy.name, metrics_of(run)
 
 
 def run_all(job: Job, replications: int, workers: int, progress: bool = False) -> list[dict]:
-    """Per-replication metrics, in replication order."""
-    results: dict[int, dict] = {}
-    bar = _progress(replications, progress)
+    """Per-replication {policy: metrics}, in replication order.
+
+    The work is split into (replication, policy) tasks, the heavy replication-0 ones
+    (records and files) first, so that workers stay evenly busy; results do not depend
+    on how tasks are spread."""
+    names = [p.name for p in job.world.policies]
+    tasks = [(rep, p) for rep in range(replications) for p in range(len(names))]
+    results: dict[int, dict] = {rep: {} for rep in range(replications)}
+    bar = _progress(len(tasks), progress)
     try:
-        if workers <= 1 or replications == 1:
-            for rep in range(replications):
-                results[rep] = run_replication(rep, job)[1]
+        if workers <= 1 or len(tasks) == 1:
+            done = (run_task(task, job) for task in tasks)
+            for rep, name, metrics in done:
+                results[rep][name] = metrics
                 bar.update(1)
         else:
             ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
             # fork shares the world with the workers instead of pickling it
-            with ctx.Pool(min(workers, replications), initializer=_set_job, initargs=(job,)) as pool:
-                for rep, res in pool.imap_unordered(run_replication, range(replications)):
-                    results[rep] = res
+            with ctx.Pool(min(workers, len(tasks)), initializer=_set_job, initargs=(job,)) as pool:
+                for rep, name, metrics in pool.imap_unordered(run_task, tasks):
+                    results[rep][name] = metrics
                     bar.update(1)
     finally:
         bar.close()
-    return [results[r] for r in range(replications)]
+    return [{name: results[rep][name] for name in names} for rep in range(replications)]
 
 
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
-    return tqdm(total=total, unit="rep", desc="replications", disable=not enabled, file=sys.stderr, leave=False)
+    return tqdm(total=total, unit="run", desc="policy runs", disable=not enabled, file=sys.stderr, leave=False)
 
 
 def default_workers() -> int:
