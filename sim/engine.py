@@ -5,14 +5,9 @@ plain callbacks rather than a process per user or per call. Each attempt is an
 event; each further billing increment of a connected, paying call is an event;
 free calls and single-increment calls need no event after setup.
 
-Pool reservations (exact, not an approximation): when a pool pays a call's
-increment and can certainly pay all the call's later ones (it holds them all,
-they end before the next monthly reset, and the pool has no alerts and no DNI
-partner whose emptiness could refuse them), those increments are drawn at once
-and need no events. If a pool later looks short while it holds reservations,
-`release` gives back every reserved increment that has not yet started at that
-instant (R6 order: at the same instant, lower call numbers first) and re-creates
-their events, so every funding decision is the one per-increment events make. Events at the
+Increments certain to be paid are paid ahead of time without events (sim/ahead.py:
+pool reservations and credit holds), and given back the moment that could change
+anything, so results are exactly those of one event per increment. Events at the
 same instant run in `priority` order: month resets, lot expiries, payments and
 top-ups (negative priorities), then calls by attempt number, so that R6 ties go
 to the earlier call and nothing is drawn from a lot that expires at that instant.
@@ -20,7 +15,6 @@ to the earlier call and nothing is drawn from a lot that expires at that instant
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +26,7 @@ from models.calls import Reason
 from models.pools import PoolSet
 from models.policy import Policy
 
+from .ahead import CreditHolds, PoolReservations
 from .attempts import Attempts
 
 
@@ -110,106 +105,14 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         out = None
         finish = None
 
-    resets = world.clock.month_starts(world.horizon)
-    never = float("inf")
+    def resume(call: Call, delay: int) -> None:
+        schedule_raw(_Tick(env, increment_callbacks, call), call.idx, delay)
 
-    def reserve(call: Call, pool, t: int) -> bool:
-        """Draw all of the call's later increments from `pool` now, if it surely pays them."""
-        total = -(-call.duration // inc)
-        last = call.start + (total - 1) * inc          # start of the call's last increment
-        k = bisect_right(resets, t)
-        if last >= (resets[k] if k < len(resets) else never):
-            return False
-        need = (total - call.increments) * inc
-        if pool.remaining < need:
-            return False
-        pool.remaining -= need
-        future = total - call.increments
-        call.pool_increments += future
-        call.increments = total
-        held = pool.reservations
-        held.append(call)
-        if len(held) & 1023 == 0:                       # forget calls that have ended
-            held[:] = [c for c in held if c.start + (c.increments - 1) * inc >= t]
-        return True
-
-    def release(pool, t: int, priority: int) -> None:
-        """Give back the reserved increments not started by (t, priority); re-create their events."""
-        for call in pool.reservations:
-            q, r = divmod(t - call.start, inc)
-            started = q + 1 if (r or call.idx < priority) else q   # increments 0..started-1 have run
-            future = call.increments - started
-            if future > 0:
-                pool.remaining += future * inc
-                call.pool_increments -= future
-                call.increments = started
-                schedule_raw(_Tick(env, increment_callbacks, call), call.idx, call.start + started * inc - t)
-        pool.reservations.clear()
-
-    account.release = release
-
-    def reservable(pool) -> bool:
-        return reserve_pools and pool is not None and pool.partner is None and not pool.alerts
-
-    # Credit holds: the same idea for calls paid from credits, only when the run keeps no
-    # journal (the journal's order of rows and lots is per increment) and only on routes
-    # without a pool (a refilled pool would pay again). Held increments are debited in
-    # bulk by flush_credits; soonest-expiring-first spending is cumulative, so lot
-    # remainders at every expiry are what one debit per increment leaves.
-    holds: list[list] = []                  # [call, increments already debited]
-    hold_credits = reserve_pools and not keep_records
-    ledger = account.ledger
-
-    def hold(call: Call, t: int) -> bool:
-        total = -(-call.duration // inc)
-        need = (total - call.increments) * call.route.price
-        if ledger.balance - account.credit_held - need < account.credit_guard:
-            return False
-        future = total - call.increments
-        holds.append([call, call.increments])
-        account.credit_held += need
-        call.charge += need
-        call.credit_increments += future
-        call.increments = total
-        return True
-
-    def flush_credits(t, priority) -> None:
-        """Debit every held increment started by (t, priority)."""
-        amount = 0
-        keep = []
-        for h in holds:
-            call, done = h
-            q, r = divmod(t - call.start, inc)
-            started = min(call.increments, q + 1 if (r or call.idx < priority) else q)
-            if started > done:
-                amount += (started - done) * call.route.price
-                h[1] = started
-            if started < call.increments:
-                keep.append(h)
-        holds[:] = keep
-        if amount:
-            account.credit_held -= amount
-            paid = ledger.debit(t, amount)
-            assert paid, "a held increment could not be paid"       # the guard makes this impossible
-
-    def release_credits(t, priority) -> None:
-        """Flush, then give back every held increment not started by (t, priority)."""
-        flush_credits(t, priority)
-        for call, started in holds:
-            future = call.increments - started
-            back = future * call.route.price
-            account.credit_held -= back
-            call.charge -= back
-            call.credit_increments -= future
-            call.increments = started
-            schedule_raw(_Tick(env, increment_callbacks, call), call.idx, call.start + started * inc - t)
-        holds.clear()
-
-    account.flush_credits, account.release_credits = flush_credits, release_credits
-
-    def holdable(call: Call) -> bool:
-        r = call.route
-        return hold_credits and r.pool is None and call.credit_increments == call.increments
+    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, reserve_pools)
+    credits_ahead = CreditHolds(account, inc, resume, reserve_pools and not keep_records)
+    account.release = pools_ahead.release
+    reservable, reserve = pools_ahead.applies, pools_ahead.reserve
+    holdable, hold = credits_ahead.applies, credits_ahead.hold
 
     # Hot path. Each event object is reused for the next event of its chain (the
     # next increment of its call, the next arrival), so no per-event allocation;
@@ -270,8 +173,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     if n:
         schedule_raw(_Tick(env, arrival_callbacks, 0), 0, T[0])
     env.run()
-    if holds:           # held increments need no events: some may start after the last event
-        flush_credits(max(c.start + c.increments * inc for c, _ in holds), n)
+    credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))
     return RunOutput(policy, account, pools, out)
 

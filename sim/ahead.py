@@ -1,0 +1,146 @@
+"""Funding a call's later increments ahead of time, exactly (R6 order kept).
+
+Most increments are certain to be paid: by a pool holding far more minutes than the
+calls in progress need, or from a balance far above the trigger. Paying those at
+once saves one SimPy event each. Both mechanisms hold only while nothing else could
+change a held increment's outcome; the moment something could, `release` gives back
+every held increment that has not yet started and re-creates its event, so every
+funding decision is the one one-event-per-increment makes. Property tests compare
+the two (tests/test_properties.py).
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import Callable
+
+from models.account import Account, Call
+
+
+def started_by(call: Call, t: int, priority: int, inc: int) -> int:
+    """How many of the call's increments (at start + k*inc) have run by the event (t, priority):
+    at the same instant, lower call numbers run first (R6 ties)."""
+    q, r = divmod(t - call.start, inc)
+    return q + 1 if (r or call.idx < priority) else q
+
+
+def increments_of(call: Call, inc: int) -> int:
+    return -(-call.duration // inc)
+
+
+class PoolReservations:
+    """A pool pays all of a call's later increments at once when it surely can: it holds
+    them all, they end before the next monthly reset, and the pool has no alerts (whose
+    instants matter) and no DNI partner (whose emptiness could refuse them). The pool's
+    `remaining` then already excludes them; `Account.fund` calls `release` when a pool
+    looks short while it holds reservations."""
+
+    def __init__(self, inc: int, resets: list[int], resume: Callable[[Call, int], None], enabled: bool = True):
+        self.inc = inc
+        self.resets = resets
+        self.resume = resume          # resume(call, delay): re-create the call's next increment event
+        self.enabled = enabled
+
+    def applies(self, pool) -> bool:
+        return self.enabled and pool is not None and pool.partner is None and not pool.alerts
+
+    def reserve(self, call: Call, pool, t: int) -> bool:
+        inc = self.inc
+        total = increments_of(call, inc)
+        k = bisect_right(self.resets, t)
+        if k < len(self.resets) and call.start + (total - 1) * inc >= self.resets[k]:
+            return False
+        future = total - call.increments
+        if pool.remaining < future * inc:
+            return False
+        pool.remaining -= future * inc
+        call.pool_increments += future
+        call.increments = total
+        held = pool.reservations
+        held.append(call)
+        if len(held) & 1023 == 0:                       # forget calls that have ended
+            held[:] = [c for c in held if c.start + (c.increments - 1) * inc >= t]
+        return True
+
+    def release(self, pool, t: int, priority: int) -> None:
+        inc = self.inc
+        for call in pool.reservations:
+            started = started_by(call, t, priority, inc)
+            future = call.increments - started
+            if future > 0:
+                pool.remaining += future * inc
+                call.pool_increments -= future
+                call.increments = started
+                self.resume(call, call.start + started * inc - t)
+        pool.reservations.clear()
+
+
+class CreditHolds:
+    """Credits pay all of a call's later increments at once while the balance less
+    everything held stays >= the account's credit_guard (the trigger, or one unit): no
+    held increment can then fail, cross the trigger or empty the balance. Only for runs
+    without a journal (its rows' order and lots are per increment) and routes without a
+    pool (a refilled pool would pay again). Held increments are debited in bulk by
+    `flush`, before every expiry, every 1024 holds and at the end: soonest-expiring-first spending is
+    cumulative, so every lot holds what one debit per increment leaves."""
+
+    def __init__(self, account: Account, inc: int, resume: Callable[[Call, int], None], enabled: bool = True):
+        self.account = account
+        self.inc = inc
+        self.resume = resume
+        self.enabled = enabled
+        self.held: list[list] = []                    # [call, increments already debited]
+        account.flush_credits, account.release_credits = self.flush, self.release
+
+    def applies(self, call: Call) -> bool:
+        return self.enabled and call.route.pool is None and call.credit_increments == call.increments
+
+    def hold(self, call: Call, t: int) -> bool:
+        a = self.account
+        future = increments_of(call, self.inc) - call.increments
+        need = future * call.route.price
+        if a.ledger.balance - a.credit_held - need < a.credit_guard:
+            return False
+        self.held.append([call, call.increments])
+        a.credit_held += need
+        call.charge += need
+        call.credit_increments += future
+        call.increments += future
+        if len(self.held) & 1023 == 0:
+            self.flush(t, call.idx)          # debit what has started and forget ended calls
+        return True
+
+    def flush(self, t: int, priority: int) -> None:
+        """Debit every held increment started by (t, priority)."""
+        amount = 0
+        keep = []
+        for h in self.held:
+            call, done = h
+            started = min(call.increments, started_by(call, t, priority, self.inc))
+            if started > done:
+                amount += (started - done) * call.route.price
+                h[1] = started
+            if started < call.increments:
+                keep.append(h)
+        self.held[:] = keep
+        if amount:
+            self.account.credit_held -= amount
+            paid = self.account.ledger.debit(t, amount)
+            assert paid, "a held increment could not be paid"       # the guard makes this impossible
+
+    def flush_all(self) -> None:
+        """At the end of the run: held increments need no events, some start after the last one."""
+        if self.held:
+            self.flush(max(c.start + c.increments * self.inc for c, _ in self.held), 1 << 62)
+
+    def release(self, t: int, priority: int) -> None:
+        """Flush, then give back every held increment not started by (t, priority)."""
+        self.flush(t, priority)
+        for call, started in self.held:
+            future = call.increments - started
+            back = future * call.route.price
+            self.account.credit_held -= back
+            call.charge -= back
+            call.credit_increments -= future
+            call.increments = started
+            self.resume(call, call.start + started * self.inc - t)
+        self.held.clear()
