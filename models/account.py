@@ -111,6 +111,8 @@ class Account:
         # money stays >= credit_guard, so no held increment can fail, cross the
         # trigger or empty the balance; release_credits(t, priority) undoes holds.
         self.credit_held = 0
+        # What the credits were spent on: money (fees included) by CallKind, held included.
+        self.spent_by_kind = [0] * 8
         self.flush_credits: Callable[[int, int], None] | None = None
         self.release_credits: Callable[[int, int], None] | None = None
         self._cutoff = switches.mid_call_cutoff
@@ -315,6 +317,7 @@ class Account:
             self._exhausted(t)
             return Reason.INSUFFICIENT_FUNDS
         call.charge += price
+        self.spent_by_kind[call.kind] += amount
         call.fee += fee
         call.credit_increments += 1
         call.increments += 1

@@ -102,6 +102,7 @@ class CreditHolds:
             return False
         self.held.append([call, call.increments])
         a.credit_held += need
+        a.spent_by_kind[call.kind] += need
         call.charge += need
         call.credit_increments += future
         call.increments += future
@@ -139,6 +140,7 @@ class CreditHolds:
             future = call.increments - started
             back = future * call.route.price
             self.account.credit_held -= back
+            self.account.spent_by_kind[call.kind] -= back
             call.charge -= back
             call.credit_increments -= future
             call.increments = started

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from models.calls import CallKind
 from models.money import to_decimal
 
-MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance", "overdraft")
+# What the credits were spent on (connection fees included); they add up to credits_spent.
+SPENT_ON = {"credits_spent_user_out": (CallKind.USER_OUT,),
+            "credits_spent_toll_free_in": (CallKind.UCAP_IN,),
+            "credits_spent_conf_in_toll_free": (CallKind.CONF_IN_TOLL_FREE,),
+            "credits_spent_conf_out": (CallKind.CONF_OUT,)}
+MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance", "overdraft", *SPENT_ON)
 METRICS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "minutes_lost",
            "users_affected", "credits_purchased", "credits_spent", "credits_expired", "final_balance",
            "recharges_succeeded", "recharges_failed", "notifications", "hours_exhausted",
-           "pool_minutes_used", "overdraft")
+           "pool_minutes_used", "overdraft", *SPENT_ON)
 
 
 def metrics_of(run) -> dict[str, Decimal]:
@@ -36,4 +42,6 @@ def metrics_of(run) -> dict[str, Decimal]:
         "pool_minutes_used": Decimal(pool_seconds) / 60,
         "overdraft": to_decimal(led.overdrawn),
     }
+    for name, kinds in SPENT_ON.items():
+        values[name] = to_decimal(sum(a.spent_by_kind[k] for k in kinds))
     return {k: Decimal(v) for k, v in values.items()}

@@ -472,7 +472,8 @@ def _observable(out):
     return (list(a.ledger.journal), list(o.connected), list(o.charge), list(o.fee), list(o.paid),
             a.notifications, a.disruptions, a.pools.report,
             (a.attempts, a.connected, a.blocked, a.cut, a.seconds_lost, sorted(a.affected),
-             a.exhausted_seconds, a.ledger.purchased, a.ledger.spent, a.ledger.forfeited, a.ledger.balance))
+             a.exhausted_seconds, a.ledger.purchased, a.ledger.spent, a.ledger.forfeited, a.ledger.balance,
+             list(a.spent_by_kind)))
 
 
 @st.composite
@@ -516,8 +517,9 @@ def _totals(out):
     a = out.account
     led = a.ledger
     rc = a.recharge
+    assert sum(a.spent_by_kind) == led.spent, "credits spent by kind do not add up to credits spent"
     return ((a.attempts, a.connected, a.blocked, a.cut, a.seconds_lost, sorted(a.affected), a.exhausted_seconds,
-             a.notification_count),
+             a.notification_count, list(a.spent_by_kind)),
             (led.purchased, led.spent, led.forfeited, led.balance, led.overdrawn, led.owed),
             [(x.id, x.amount, x.purchased_at, x.expires_at, x.remaining, x.expired) for x in led.lots],
             (rc.requested, rc.succeeded, rc.failed, rc.pending) if rc else None,
