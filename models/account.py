@@ -12,6 +12,7 @@ purchases and payments, then calls by attempt number (R6 ties: the earlier call)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from .calls import FREE, TOLL_FREE_INBOUND, CallKind, Reason
@@ -119,13 +120,22 @@ class Account:
         self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
         self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
 
+    # The driver's hooks: re-attached when a saved account is resumed (sim/engine.py).
+    _HOOKS = ("_schedule", "decline_draw", "release", "flush_credits", "release_credits")
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for hook in self._HOOKS:
+            state[hook] = None
+        return state
+
     # ---- set-up and scheduled events -------------------------------------------------
     def open(self) -> None:
         """Initial funds, scheduled top-ups, month resets; call once at t=0."""
         if self.policy.initial_funds:
             self._purchase(0, self.policy.initial_funds, "initial funds")
         for t, amount in self.policy.top_ups:
-            self._at(t, PRIO_PAYMENT, lambda now, a=amount: self._manual_top_up(now, a))
+            self._at(t, PRIO_PAYMENT, partial(self._manual_top_up, amount=amount))
         for t in self.clock.month_starts(self.horizon):
             self._at(t, PRIO_MONTH, self._month_reset)
         self._maybe_recharge(0)

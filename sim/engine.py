@@ -14,6 +14,8 @@ to the earlier call and nothing is drawn from a lot that expires at that instant
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 from array import array
 from dataclasses import dataclass, field
 
@@ -52,30 +54,80 @@ class Outcomes:
 
 
 @dataclass
+class Checkpoint:
+    """A replication stopped at instant `now` (every event before it done, none at or
+    after it), to resume later, in this process or another: `dumps` / `loads`.
+    Pending events are kept as data: ("arrival", attempt number), ("increment", call)
+    or ("account", the account's method to call), each with its instant and priority,
+    in heap order."""
+
+    now: int
+    account: Account
+    payments: np.random.Generator
+    outcomes: Outcomes | None
+    held: list
+    queue: list[tuple[int, int, str, object]]
+    attempts_digest: str
+    keep_records: bool
+    reserve_pools: bool
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(data: bytes) -> "Checkpoint":
+        return pickle.loads(data)
+
+
+def attempts_digest(attempts: Attempts) -> str:
+    """Identifies the call attempts a checkpoint belongs to."""
+    h = hashlib.sha256()
+    for col in (attempts.t, attempts.kind, attempts.payer, attempts.country, attempts.duration):
+        h.update(np.ascontiguousarray(col).tobytes())
+    return h.hexdigest()
+
+
+@dataclass
 class RunOutput:
     policy: Policy
     account: Account
     pools: PoolSet
     outcomes: Outcomes | None
     extra: dict = field(default_factory=dict)
+    checkpoint: Checkpoint | None = None      # set when stopped early (`until`)
 
 
 def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.SeedSequence,
-             keep_records: bool = True, reserve_pools: bool = True) -> RunOutput:
-    """Bill every attempt under `policy`. `reserve_pools=False` turns the pool
-    reservations off (one event per increment): same results, slower; tests compare."""
-    env = simpy.Environment()
+             keep_records: bool = True, reserve_pools: bool = True, until: int | None = None,
+             checkpoint: Checkpoint | None = None) -> RunOutput:
+    """Bill every attempt under `policy`.
+
+    `reserve_pools=False` turns funding ahead off (one event per increment): same
+    results, slower; tests compare. `until=T` stops before the first event at or after
+    instant T and returns a `checkpoint`; `checkpoint=` resumes one (same world and
+    attempts; its own seed, records and funding-ahead settings apply)."""
+    if checkpoint is not None:
+        if checkpoint.attempts_digest != attempts_digest(attempts):
+            raise ValueError("this checkpoint belongs to other call attempts (another seed or report?)")
+        keep_records, reserve_pools = checkpoint.keep_records, checkpoint.reserve_pools
+    env = simpy.Environment(initial_time=checkpoint.now if checkpoint else 0)
     schedule_raw = env.schedule
+    account_callbacks = [lambda ev: ev.payload(env.now)]
 
     def schedule(t: int, priority: int, fn) -> None:
-        schedule_raw(_Tick(env, [lambda ev: fn(env.now)], None), priority, t - env.now)
+        schedule_raw(_Tick(env, account_callbacks, fn), priority, t - env.now)
 
-    payments = np.random.default_rng(payment_seed)
-    pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
-                    world.switches.allowances)
-    account = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
-                      schedule, payments.random, keep_records)
-    account.open()
+    if checkpoint is None:
+        payments = np.random.default_rng(payment_seed)
+        pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
+                        world.switches.allowances)
+        account = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
+                          schedule, payments.random, keep_records)
+        account.open()
+    else:
+        payments, account = checkpoint.payments, checkpoint.account
+        pools = account.pools
+        account._schedule, account.decline_draw = schedule, payments.random
 
     n = len(attempts)
     T = attempts.t.tolist()
@@ -92,7 +144,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     start_call, fund, cut_call, free_call = account.start_call, account.fund, account.cut_call, account.free_call
 
     if keep_records:
-        out = Outcomes(array("i", [-1]) * n, array("q", [0]) * n, array("q", [0]) * n, array("b", [0]) * n)
+        out = checkpoint.outcomes if checkpoint else Outcomes(
+            array("i", [-1]) * n, array("q", [0]) * n, array("q", [0]) * n, array("b", [0]) * n)
         connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
 
         def finish(call: Call, seconds: int) -> None:
@@ -110,6 +163,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
 
     pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, reserve_pools)
     credits_ahead = CreditHolds(account, inc, resume, reserve_pools and not keep_records)
+    if checkpoint:
+        credits_ahead.held = checkpoint.held
     account.release = pools_ahead.release
     reservable, reserve = pools_ahead.applies, pools_ahead.reserve
     holdable, hold = credits_ahead.applies, credits_ahead.hold
@@ -170,12 +225,28 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
 
     increment_callbacks = [on_increment]
     arrival_callbacks = [on_arrival]
-    if n:
+    if checkpoint:
+        callbacks = {"arrival": arrival_callbacks, "increment": increment_callbacks, "account": account_callbacks}
+        for t, priority, kind, payload in checkpoint.queue:      # in heap order: same order of ties
+            schedule_raw(_Tick(env, callbacks[kind], payload), priority, t - env.now)
+    elif n:
         schedule_raw(_Tick(env, arrival_callbacks, 0), 0, T[0])
-    env.run()
+    if until is None:
+        env.run()
+    else:
+        while env.peek() < until:
+            env.step()
+        if env.peek() != float("inf"):
+            kinds = {id(arrival_callbacks): "arrival", id(increment_callbacks): "increment",
+                     id(account_callbacks): "account"}
+            queue = [(t, priority, kinds[id(ev.callbacks)], ev.payload)
+                     for t, priority, _, ev in sorted(env._queue, key=lambda e: e[:3])]
+            cp = Checkpoint(int(until), account, payments, out, credits_ahead.held, queue,
+                            attempts_digest(attempts), keep_records, reserve_pools)
+            return RunOutput(policy, account, pools, out, checkpoint=cp)
     credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))
     return RunOutput(policy, account, pools, out)
 
 
-__all__ = ["simulate", "RunOutput", "Outcomes", "Reason"]
+__all__ = ["simulate", "RunOutput", "Outcomes", "Checkpoint", "Reason"]
