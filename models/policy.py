@@ -17,7 +17,7 @@ CARD, ENTERPRISE_AGREEMENT = "card", "enterprise_agreement"
 class Payment:
     method: str = CARD
     card_valid_until: int | None = None   # first instant at which the card is expired
-    decline_rate: float = 0.0             # a probability, never money
+    decline_rate: float = 0.0             # a probability: not money
     delay_seconds: int = 0
     retry_seconds: int = 3600
     max_retries: int = 3

@@ -35,7 +35,7 @@ class Clock:
         self._s0 = s.hour * 3600 + s.minute * 60 + s.second
         self._days: dict[int, str] = {}
 
-    def to_dt(self, t: float) -> datetime:
+    def to_dt(self, t: int) -> datetime:
         return self.start + timedelta(seconds=t)
 
     def to_t(self, when: datetime) -> int:
@@ -43,7 +43,7 @@ class Clock:
             when = when.replace(tzinfo=UTC)
         return int((when - self.start).total_seconds() // 1)
 
-    def iso(self, t: float) -> str:
+    def iso(self, t: int) -> str:
         if type(t) is int and self._whole:
             day, sec = divmod(self._s0 + t, 86400)
             date = self._days.get(day)
@@ -63,7 +63,7 @@ class Clock:
             nxt = add_months(nxt, 1)
         return out
 
-    def month_key(self, t: float) -> str:
+    def month_key(self, t: int) -> str:
         return self.to_dt(t).strftime("%Y-%m")
 
     def plus_months(self, t: int, months: int) -> int:

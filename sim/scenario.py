@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -341,6 +342,26 @@ def describe_validation_error(e: ValidationError) -> tuple[str, str]:
     return _format_loc(loc), msg
 
 
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with decimals read from their text into Decimal, never via a float (R1):
+    `0.0185` stays exactly 0.0185. Non-money numbers (rates of calls, shares) are
+    turned into floats by the schema."""
+
+
+def _decimal(loader, node):
+    text = loader.construct_scalar(node)
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        return yaml.SafeLoader.construct_yaml_float(loader, node)    # .inf, .nan: left to the schema
+    return value
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
@@ -348,7 +369,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(str(path), f"cannot read the scenario file ({e.__class__.__name__}: {getattr(e, 'strerror', None) or e})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

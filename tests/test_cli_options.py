@@ -34,3 +34,18 @@ def test_R11_credits_spent_by_kind_say_what_the_money_went_on(tmp_path):
     assert str(m["credits_spent_user_out"]) == "0.3500"
     assert str(m["credits_spent_toll_free_in"]) == "0.1000"
     assert str(m["credits_spent_conf_out"]) == "0.0000" and str(m["credits_spent_conf_in_toll_free"]) == "0.0000"
+
+
+def test_R1_amounts_in_yaml_never_pass_through_a_float(tmp_path):
+    """123456789012345.6789 has 19 significant digits: a float would make it ...345.67.
+    Read from the YAML text as a decimal, it is bought to the last digit."""
+    from tests.billing_cases import run_case
+    path = write_case(tmp_path, users=[user("alice", "US", PLAN_CREDITS)],
+                      calls=[call("c1", "alice", "2026-01-05T10:00:00Z", 90, to="US")],
+                      policies=[{"name": "p", "initial_funds": "20.00"}])
+    path.write_text(path.read_text().replace("initial_funds: '20.00'", "initial_funds: 123456789012345.6789"))
+    assert "initial_funds: 123456789012345.6789" in path.read_text()
+    res = run_case(path)
+    assert res.exit_code == 0, res.stderr
+    assert res.summary["policies"]["p"]["credits_purchased"]["replications"] == ["123456789012345.6789"]
+    assert res["p"].ledger[0]["amount"] == "123456789012345.6789"
