@@ -58,7 +58,7 @@ class Call:
     """One call in progress: what it was funded with so far."""
 
     __slots__ = ("idx", "route", "payer", "kind", "start", "duration", "increments",
-                 "pool_increments", "credit_increments", "charge", "fee", "end", "reason")
+                 "pool_increments", "credit_increments", "charge", "fee", "reason")
 
     def __init__(self, idx, route, payer, kind, start, duration):
         self.idx = idx
@@ -72,7 +72,6 @@ class Call:
         self.credit_increments = 0
         self.charge = 0
         self.fee = 0
-        self.end = start
         self.reason = None
 
 
@@ -341,7 +340,6 @@ class Account:
 
     def cut_call(self, call: Call, t: int, reason: str) -> None:
         call.reason = reason
-        call.end = t
         self.cut += 1
         self._disrupt(t, call, call.start + call.duration - t)
 
