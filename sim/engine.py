@@ -69,7 +69,7 @@ class Checkpoint:
     queue: list[tuple[int, int, str, object]]
     attempts_digest: str
     keep_records: bool
-    reserve_pools: bool
+    fund_ahead: bool
 
     def dumps(self) -> bytes:
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
@@ -98,18 +98,18 @@ class RunOutput:
 
 
 def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.SeedSequence,
-             keep_records: bool = True, reserve_pools: bool = True, until: int | None = None,
+             keep_records: bool = True, fund_ahead: bool = True, until: int | None = None,
              checkpoint: Checkpoint | None = None) -> RunOutput:
     """Bill every attempt under `policy`.
 
-    `reserve_pools=False` turns funding ahead off (one event per increment): same
+    `fund_ahead=False` turns funding ahead off (one event per increment): same
     results, slower; tests compare. `until=T` stops before the first event at or after
     instant T and returns a `checkpoint`; `checkpoint=` resumes one (same world and
     attempts; its own seed, records and funding-ahead settings apply)."""
     if checkpoint is not None:
         if checkpoint.attempts_digest != attempts_digest(attempts):
             raise ValueError("this checkpoint belongs to other call attempts (another seed or report?)")
-        keep_records, reserve_pools = checkpoint.keep_records, checkpoint.reserve_pools
+        keep_records, fund_ahead = checkpoint.keep_records, checkpoint.fund_ahead
     env = simpy.Environment(initial_time=checkpoint.now if checkpoint else 0)
     schedule_raw = env.schedule
     account_callbacks = [lambda ev: ev.payload(env.now)]
@@ -161,8 +161,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     def resume(call: Call, delay: int) -> None:
         schedule_raw(_Tick(env, increment_callbacks, call), call.idx, delay)
 
-    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, reserve_pools)
-    credits_ahead = CreditHolds(account, inc, resume, reserve_pools and not keep_records)
+    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, fund_ahead)
+    credits_ahead = CreditHolds(account, inc, resume, fund_ahead and not keep_records)
     if checkpoint:
         credits_ahead.held = checkpoint.held
     account.release = pools_ahead.release
@@ -242,7 +242,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
             queue = [(t, priority, kinds[id(ev.callbacks)], ev.payload)
                      for t, priority, _, ev in sorted(env._queue, key=lambda e: e[:3])]
             cp = Checkpoint(int(until), account, payments, out, credits_ahead.held, queue,
-                            attempts_digest(attempts), keep_records, reserve_pools)
+                            attempts_digest(attempts), keep_records, fund_ahead)
             return RunOutput(policy, account, pools, out, checkpoint=cp)
     credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))

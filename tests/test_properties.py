@@ -207,7 +207,7 @@ def run(switches, policy, attempts, seed):
     with instrumented() as log:
         # One fund() call per increment, so every funding decision is logged and checked;
         # test_property_pool_reservations_change_nothing covers the reserved path.
-        out = simulate(world, policy, attempts, np.random.SeedSequence(seed), reserve_pools=False)
+        out = simulate(world, policy, attempts, np.random.SeedSequence(seed), fund_ahead=False)
     return out, log, world
 
 
@@ -507,7 +507,7 @@ def test_property_pool_reservations_change_nothing(case):
     switches, policy, attempts, seed = case
     world = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
                             horizon=HORIZON_DAYS * DAY)
-    runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), reserve_pools=flag)
+    runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), fund_ahead=flag)
             for flag in (False, True)]
     assert _observable(runs[1]) == _observable(runs[0])
 
@@ -536,7 +536,7 @@ def test_property_credit_holds_change_nothing_without_records(case):
     switches, policy, attempts, seed = case
     world = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
                             horizon=HORIZON_DAYS * DAY)
-    runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=False, reserve_pools=flag)
+    runs = [simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=False, fund_ahead=flag)
             for flag in (False, True)]
     assert runs[0].account.credit_held == runs[1].account.credit_held == 0
     assert _totals(runs[1]) == _totals(runs[0])

@@ -57,10 +57,10 @@ def test_in_flight_calls_cross_the_split(world_and_attempts):
     world, attempts = world_and_attempts
     policy = world.policies[0]
     seed = payment_seed(11, 0, policy.name)
-    whole = simulate(world, policy, attempts, seed, reserve_pools=False)
+    whole = simulate(world, policy, attempts, seed, fund_ahead=False)
     paid = (attempts.kind == CallKind.UCAP_IN) & (attempts.t > FEB_1) & (attempts.duration > 600)
     at = int(attempts.t[paid][0]) + 90
-    first = simulate(world, policy, attempts, seed, until=at, reserve_pools=False)
+    first = simulate(world, policy, attempts, seed, until=at, fund_ahead=False)
     kinds = [kind for _, _, kind, _ in first.checkpoint.queue]
     assert "increment" in kinds
     rest = simulate(world, policy, attempts, None, checkpoint=Checkpoint.loads(first.checkpoint.dumps()))
