@@ -107,6 +107,8 @@ def run_all(job: Job, replications: int, workers: int, progress: bool = False) -
                     bar.update(1)
     finally:
         bar.close()
+        global _LAST
+        _LAST = None             # don't keep the last traffic alive after the run
     return [{name: results[rep][name] for name in names} for rep in range(replications)]
 
 
