@@ -209,7 +209,7 @@ def cmd_run(args) -> int:
         job = Job(world, seed, replay, tmp)
         per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
         _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
-                   f"{min(workers, args.replications)} worker(s); per-policy CSVs and balance.png written")
+                   f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
         table = comparison_table(summary, args.replications)
         doc = {
@@ -226,7 +226,8 @@ def cmd_run(args) -> int:
             f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
             encoding="utf-8")
         _log(args, "summary.json and comparison.md written")
-        _plots(tmp, world, per_rep, summary, args)
+        from .plots import write_plots
+        write_plots(tmp, world, summary)
         _log(args, "comparison.png written")
         if not args.no_xlsx:
             from .excel import write_report
@@ -237,11 +238,6 @@ def cmd_run(args) -> int:
         print(f"\n{_table_note(args.replications)}")
         print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
     return EXIT_OK
-
-
-def _plots(folder, world, per_rep, summary, args) -> None:
-    from .plots import write_plots
-    write_plots(folder, world, summary)
 
 
 def _table_note(replications: int) -> str:
@@ -258,12 +254,10 @@ def _replay_info(scenario, replay) -> dict | None:
 
 
 def cmd_validate(args) -> int:
-    from .world import user_mix
+    from .world import new_pools, user_mix
 
     scenario, world, replay = load(args.scenario, args.seed)
-    from models.pools import PoolSet
-    pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
-                    world.switches.allowances)
+    pools = new_pools(world)
     print(f"scenario {scenario.name}: {scenario.start:%Y-%m-%d %H:%M}Z + {scenario.days} days, "
           f"currency {scenario.currency}, seed {scenario.seed}")
     print(f"users: {len(world.users)}")

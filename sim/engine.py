@@ -30,6 +30,7 @@ from models.policy import Policy
 
 from .ahead import CreditHolds, PoolReservations
 from .attempts import Attempts
+from .world import new_pools
 
 
 class _Tick(Event):
@@ -119,8 +120,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
 
     if checkpoint is None:
         payments = np.random.default_rng(payment_seed)
-        pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
-                        world.switches.allowances)
+        pools = new_pools(world)
         account = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                           schedule, payments.random, keep_records)
         account.open()

@@ -9,6 +9,7 @@ from pathlib import Path
 from models.account import Payer
 from models.licences import LicenceSet
 from models.policy import AutoRechargeRule, Payment, Policy, Switches
+from models.pools import PoolSet
 from models.rates import RateCard
 from models.timeutil import Clock, add_months
 
@@ -44,6 +45,12 @@ class World:
         self.payers.append(Payer(user.upn, user.country, user.licence_set, user.dialout_policy))
         self.upn_index[user.upn.lower()] = len(self.users) - 1
         return len(self.users) - 1
+
+
+def new_pools(world) -> PoolSet:
+    """The tenant's minute pools, full, as at the start of a run (R4, R5)."""
+    return PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
+                   world.switches.allowances)
 
 
 def _policy(spec, clock: Clock, horizon: int) -> Policy:
