@@ -157,9 +157,9 @@ def small_run():
     """200 users, 10 days of the throughput workload, records kept (as replication 0)."""
     from throughput import build
 
-    from sim.engine import simulate
-    from sim.runner import TRAFFIC, payment_seed, replication_seed
-    from sim.traffic import generate
+    from sim.engine.loop import simulate
+    from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
+    from sim.engine.traffic import generate
 
     world, _ = build(200, 10)
     attempts = generate(world, replication_seed(42, 0, TRAFFIC))
@@ -171,7 +171,7 @@ def small_run():
 @pytest.mark.benchmark(group="output")
 def test_cdr_rows(benchmark, small_run):
     """R12: formatting every connected call's CDR row (per run; divide by rows for per-row cost)."""
-    from sim.results import CallIds, cdr_rows
+    from sim.outputs.cdr import CallIds, cdr_rows
 
     world, attempts, run = small_run
     ids = CallIds(attempts, 42)
@@ -183,7 +183,7 @@ def test_cdr_rows(benchmark, small_run):
 @pytest.mark.benchmark(group="output")
 def test_cdr_csv_write(benchmark, small_run):
     """R12 rows through csv.writer into memory: formatting plus CSV quoting."""
-    from sim.results import CDR_COLUMNS, CallIds, cdr_rows
+    from sim.outputs.cdr import CDR_COLUMNS, CallIds, cdr_rows
 
     world, attempts, run = small_run
     ids = CallIds(attempts, 42)
@@ -204,9 +204,9 @@ def test_end_to_end_small(benchmark):
     """generate + simulate, 400 users x 10 days (~11k attempts), one policy, no records."""
     from throughput import build
 
-    from sim.engine import simulate
-    from sim.runner import TRAFFIC, payment_seed, replication_seed
-    from sim.traffic import generate
+    from sim.engine.loop import simulate
+    from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
+    from sim.engine.traffic import generate
 
     world, _ = build(400, 10)
     policy = world.policies[0]
@@ -225,8 +225,8 @@ def test_skeleton_small(benchmark):
     """The bare SimPy skeleton of the same call stream, for the ratio."""
     from throughput import build, skeleton
 
-    from sim.runner import TRAFFIC, replication_seed
-    from sim.traffic import generate
+    from sim.parallel.runner import TRAFFIC, replication_seed
+    from sim.engine.traffic import generate
 
     world, _ = build(400, 10)
     attempts = generate(world, replication_seed(42, 0, TRAFFIC))

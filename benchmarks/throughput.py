@@ -13,8 +13,8 @@ scales with --users; --days sets the horizon (default: enough for about 2 millio
 at 10,000 users).
 
 Figures:
-- generate: sim.traffic.generate (numpy draws of every attempt), seconds;
-- simulate: sim.engine.simulate of the one policy, seconds;
+- generate: sim.engine.traffic.generate (numpy draws of every attempt), seconds;
+- simulate: sim.engine.loop.simulate of the one policy, seconds;
 - calls_per_second: attempts / (generate + simulate), the full pipeline;
 - skeleton: the same attempts (same arrival instants and durations) on a bare SimPy
   Environment, one event per arrival and a callback at each call's end, no billing;
@@ -102,9 +102,9 @@ def scenario_dict(users: int, days: int, seed: int = 42) -> dict:
 
 def build(users: int, days: int, seed: int = 42):
     """(world, build seconds): the sequence of sim.cli.load, on a scenario built in code."""
-    from sim.scenario import Scenario
-    from sim.traffic import check_rates
-    from sim.world import build_world
+    from sim.inputs.scenario import Scenario
+    from sim.engine.traffic import check_rates
+    from sim.engine.world import build_world
 
     path = ROOT / "benchmarks" / "throughput-scenario.yaml"      # virtual: only its folder is used
     t0 = time.perf_counter()
@@ -161,9 +161,9 @@ def peak_rss_mb() -> float:
 
 def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_run: bool = True,
             profile: str | None = None) -> dict:
-    from sim.engine import simulate
-    from sim.runner import TRAFFIC, payment_seed, replication_seed
-    from sim.traffic import generate
+    from sim.engine.loop import simulate
+    from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
+    from sim.engine.traffic import generate
 
     world, build_s = build(users, days, seed)
     policy = world.policies[0]
@@ -184,7 +184,7 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
     sim_s = time.perf_counter() - t0
     write_s = None
     if cdr:
-        from sim.results import write_policy_files
+        from sim.outputs.policy_files import write_policy_files
         with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
             t0 = time.perf_counter()
             write_policy_files(Path(tmp) / policy.name, world, attempts, run, rep_seed=seed)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.calls import FREE, KIND_NAME, CallKind
 
-from .errors import InputError
+from sim.errors import InputError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -133,9 +133,9 @@ _T0 = time.perf_counter()
 
 def load(path: Path, seed: int | None):
     """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
-    from .replay import read_report
-    from .scenario import load_scenario
-    from .world import build_world
+    from sim.inputs.replay import read_report
+    from sim.inputs.scenario import load_scenario
+    from sim.engine.world import build_world
 
     scenario = load_scenario(path)
     world = build_world(scenario, path, seed)
@@ -144,7 +144,7 @@ def load(path: Path, seed: int | None):
         replay = read_report(path.parent / scenario.traffic.replay, world)
         check_replay_rates(world, replay, path.parent / scenario.traffic.replay)
     else:
-        from .traffic import check_rates
+        from sim.engine.traffic import check_rates
         check_rates(world, path)
     return scenario, world, replay
 
@@ -188,8 +188,10 @@ def check_out_folder(out: Path) -> None:
 
 
 def cmd_run(args) -> int:
-    from .results import aggregate, atomic_folder, comparison_table, write_summary
-    from .runner import Job, default_workers, run_all
+    from sim.analysis.summary import aggregate
+    from sim.outputs.folder import atomic_folder
+    from sim.outputs.table import comparison_table, write_summary
+    from sim.parallel.runner import Job, default_workers, run_all
 
     global _T0
     _T0 = time.perf_counter()
@@ -226,11 +228,11 @@ def cmd_run(args) -> int:
             f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
             encoding="utf-8")
         _log(args, "summary.json and comparison.md written")
-        from .plots import write_plots
+        from sim.outputs.plots import write_plots
         write_plots(tmp, world, summary)
         _log(args, "comparison.png written")
         if not args.no_xlsx:
-            from .excel import write_report
+            from sim.outputs.excel import write_report
             write_report(tmp, doc, names)
             _log(args, "report.xlsx written")
     if not args.quiet:
@@ -254,7 +256,7 @@ def _replay_info(scenario, replay) -> dict | None:
 
 
 def cmd_validate(args) -> int:
-    from .world import new_pools, user_mix
+    from sim.engine.world import new_pools, user_mix
 
     scenario, world, replay = load(args.scenario, args.seed)
     pools = new_pools(world)
@@ -276,7 +278,7 @@ def cmd_validate(args) -> int:
         for k, n in sorted(counts.items()):
             print(f"  {n:8d}  {k}")
     else:
-        from .traffic import expected_volume
+        from sim.engine.traffic import expected_volume
         print("expected call attempts per replication:")
         for k, n in expected_volume(world).items():
             print(f"  {n:10.0f}  {k}")

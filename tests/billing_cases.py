@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.replay import COLUMNS_2025
+from sim.inputs.replay import COLUMNS_2025
 
 # Licence mixes used again and again
 PLAN = ["PHONE_SYSTEM", "DOMESTIC_CALLING_PLAN"]
@@ -178,7 +178,7 @@ def run_cli(*argv: str, plots: bool = False) -> tuple[int, str, str]:
         stack.enter_context(contextlib.redirect_stderr(err))
         if not plots:
             try:
-                import sim.plots as plots_module
+                import sim.outputs.plots as plots_module
             except ImportError:
                 plots_module = None
             for name in ("balance_plot", "write_plots"):
@@ -215,8 +215,8 @@ def run_case(path: Path, out: Path | None = None) -> CaseResult:
 def simulate_case(path: Path):
     """load + simulate every policy in-process: {policy name: RunOutput}, plus world and attempts."""
     from sim.cli import load
-    from sim.engine import simulate
-    from sim.runner import payment_seed
+    from sim.engine.loop import simulate
+    from sim.parallel.runner import payment_seed
 
     scenario, world, attempts = load(path, None)
     runs = {p.name: simulate(world, p, attempts, payment_seed(scenario.seed, 0, p.name)) for p in world.policies}

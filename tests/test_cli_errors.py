@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.replay import COLUMNS_2025
+from sim.inputs.replay import COLUMNS_2025
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,7 +188,7 @@ def test_a_failure_while_writing_leaves_existing_results_untouched(tmp_path, cap
     def broken(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.results.write_summary", broken)
+    monkeypatch.setattr("sim.outputs.table.write_summary", broken)
     assert main(["run", str(path), "--out", str(out)]) == 1
     assert "No space left" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

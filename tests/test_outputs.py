@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sim import excel
+from sim.outputs import excel
 from tests.test_examples import ROOT, run_quiet, shortened
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -77,8 +77,8 @@ def test_pngs_are_pngs_of_the_stated_size(results):
 def simulated(results):
     """Replication 0 of every policy of the results fixture, re-simulated in process."""
     from sim.cli import load
-    from sim.runner import attempts_for, Job, payment_seed
-    from sim.engine import simulate
+    from sim.parallel.runner import attempts_for, Job, payment_seed
+    from sim.engine.loop import simulate
     _, scenario = results
     sc, world, replay = load(scenario, None)
     job = Job(world, sc.seed, replay, None)
@@ -94,7 +94,7 @@ def _by_gid(fig, gid):
 def test_balance_figure_draws_the_ledger(simulated, results):
     """The balance line ends at the final balance; markers count the journal's purchases,
     recharges and expiries; the disruption bars add up to blocked + cut (R7, R8, R11)."""
-    from sim.plots import balance_figure
+    from sim.outputs.plots import balance_figure
     world, attempts, runs = simulated
     out, _ = results
     for name, run in runs.items():
@@ -121,7 +121,7 @@ def test_balance_figure_draws_the_ledger(simulated, results):
 
 def test_comparison_figure_holds_the_summary(results, simulated):
     """Bars are the summary's means: disruptions = blocked + cut, spent, expired."""
-    from sim.plots import comparison_figure, disruption_stats
+    from sim.outputs.plots import comparison_figure, disruption_stats
     out, _ = results
     world, _, _ = simulated
     summary = json.loads((out / "summary.json").read_text())["policies"]
@@ -181,7 +181,7 @@ def test_report_comparison_sheet_is_the_summary(results):
     names = list(summary)
     assert rows[0][:2] == ("metric", "unit")
     assert list(rows[0][2:]) == [h for n in names for h in (f"{n} mean", f"{n} ±95% CI")]
-    from sim.metrics import METRICS
+    from sim.analysis.metrics import METRICS
     assert [r[0] for r in rows[1:]] == list(METRICS)
     for r in rows[1:]:
         for k, n in enumerate(names):

@@ -1,7 +1,7 @@
 """Hypothesis property tests of the billing invariants (anchors.md, billing-rules.md R1, R6-R8, R12).
 
 Random tenants' call attempts, purchases, expiries and recharges are run through the real
-engine (`sim.engine.simulate`) on a small fixed world; the ledger, the funding calls and
+engine (`sim.engine.loop.simulate`) on a small fixed world; the ledger, the funding calls and
 the recharge state machine are instrumented so invariants are checked *after every
 operation*, and the journal is re-derived independently afterwards:
 
@@ -39,8 +39,8 @@ from models.policy import CARD, ENTERPRISE_AGREEMENT, POSTPAY, PREPAID, AutoRech
 from models.rates import Rate, RateCard
 from models.recharge import AutoRecharge
 from models.timeutil import Clock
-from sim.attempts import TENANT, Attempts
-from sim.engine import simulate
+from sim.inputs.attempts import TENANT, Attempts
+from sim.engine.loop import simulate
 from tests.billing_cases import (CONF_CREDITS, DI_PLAN_CREDITS, NUMBER, PAYG_CREDITS, PLAN, PLAN_CREDITS, call,
                                  user, write_case, write_report)
 
@@ -444,8 +444,8 @@ def reports(draw):
 def test_property_duplicated_usage_id_rows_give_the_same_ledger(replay_world, report):
     """anchors.md 7 / R12: duplicates are reported, not billed: the ledger, notifications and
     per-call outcomes equal those of the report without the duplicated rows."""
-    from sim.replay import read_report
-    from sim.runner import payment_seed
+    from sim.inputs.replay import read_report
+    from sim.parallel.runner import payment_seed
     folder, world = replay_world
     rows, dups = report
     results = []
@@ -500,7 +500,7 @@ def pool_races(draw):
 @PROPS
 @given(st.one_of(cases(), pool_races()))
 def test_property_pool_reservations_change_nothing(case):
-    """sim/engine.py draws a call's later pool increments ahead of time when the pool surely
+    """sim/engine/loop.py draws a call's later pool increments ahead of time when the pool surely
     pays them, and gives back the unstarted ones when the pool looks short (small pools
     here run dry, calls tie on a 30 s grid). Every observable result must be identical to
     one event and one funding decision per increment."""
@@ -529,7 +529,7 @@ def _totals(out):
 @PROPS
 @given(st.one_of(cases(), cases(billing=PREPAID, recharge_heavy=True), pool_races()))
 def test_property_credit_holds_change_nothing_without_records(case):
-    """Without records (replications after the first), sim/engine.py also holds the later
+    """Without records (replications after the first), sim/engine/loop.py also holds the later
     increments of credit-paid calls and debits them in bulk, while the balance less the
     held money stays at or above the trigger (or 0). Counters, ledger totals, every lot,
     recharges and pools must equal one event and one debit per increment."""

@@ -8,8 +8,8 @@ import numpy as np
 import yaml
 
 from sim.cli import load, main
-from sim.runner import TRAFFIC, Job, attempts_for, replication_seed
-from sim.traffic import generate
+from sim.parallel.runner import TRAFFIC, Job, attempts_for, replication_seed
+from sim.engine.traffic import generate
 
 from .test_metamorphic import SYNTHETIC
 

@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from sim.cli import load
-from sim.engine import Checkpoint, simulate
-from sim.runner import payment_seed
+from sim.engine.loop import Checkpoint, simulate
+from sim.parallel.runner import payment_seed
 from tests.test_metamorphic import SYNTHETIC
 from tests.test_properties import _observable, _totals
 
@@ -22,7 +22,7 @@ FEB_1 = 31 * 86400
 def world_and_attempts(tmp_path_factory):
     path = tmp_path_factory.mktemp("split") / "split.yaml"
     path.write_text(yaml.safe_dump(SPLIT, sort_keys=False))
-    from sim.runner import Job, attempts_for
+    from sim.parallel.runner import Job, attempts_for
     _, world, _ = load(path, None)
     return world, attempts_for(Job(world, 11, None, None), 0)
 
@@ -71,7 +71,7 @@ def test_a_checkpoint_refuses_other_attempts(world_and_attempts):
     world, attempts = world_and_attempts
     policy = world.policies[1]
     first = simulate(world, policy, attempts, payment_seed(11, 0, policy.name), until=FEB_1)
-    from sim.runner import Job, attempts_for
+    from sim.parallel.runner import Job, attempts_for
     other = attempts_for(Job(world, 12, None, None), 0)
     with pytest.raises(ValueError, match="other call attempts"):
         simulate(world, policy, other, None, checkpoint=first.checkpoint)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from models.calls import CallKind
-from sim.runner import TRAFFIC as TRAFFIC_STREAM, replication_seed
-from sim.scenario import Scenario
-from sim.traffic import expected_volume, generate
-from sim.world import build_world
+from sim.parallel.runner import TRAFFIC as TRAFFIC_STREAM, replication_seed
+from sim.inputs.scenario import Scenario
+from sim.engine.traffic import expected_volume, generate
+from sim.engine.world import build_world
 
 from .test_metamorphic import ROOT
 

@@ -24,9 +24,9 @@ import numpy as np
 from models.calls import CallKind
 from models.rates import OUTBOUND, TOLL_FREE_INBOUND
 
-from .attempts import TENANT, Attempts
-from .errors import InputError
-from .tenant import country_timezone
+from sim.inputs.attempts import TENANT, Attempts
+from sim.errors import InputError
+from sim.inputs.tenant import country_timezone
 
 DIAL_OUT_WITHIN_SECONDS = 300        # participants are called in the meeting's first 5 minutes
 

@@ -13,9 +13,9 @@ from models.pools import PoolSet
 from models.rates import RateCard
 from models.timeutil import Clock, add_months
 
-from .ratecard import load_rate_csv, rate_card_from_inline
-from .scenario import Scenario
-from .tenant import TenantUser, build_users
+from sim.inputs.ratecard import load_rate_csv, rate_card_from_inline
+from sim.inputs.scenario import Scenario
+from sim.inputs.tenant import TenantUser, build_users
 
 
 @dataclass

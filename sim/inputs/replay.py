@@ -18,7 +18,7 @@ from models.calls import CallKind
 from models.licences import LicenceSet
 
 from .attempts import TENANT, Attempts
-from .errors import InputError
+from sim.errors import InputError
 from .tenant import TenantUser, country_timezone
 
 COLUMNS_2025 = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",

@@ -20,7 +20,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerial
 from models.licences import DIALOUT_POLICIES, Licence, LicenceError, LicenceSet
 from models.money import MoneyError, format_money, parse_money
 
-from .errors import InputError
+from sim.errors import InputError
 
 
 def _money(value):

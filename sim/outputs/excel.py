@@ -37,8 +37,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from .metrics import METRICS, MONEY
-from .results import inert
+from sim.analysis.metrics import METRICS, MONEY
+from .folder import inert
 
 MAX_ROWS = 1_048_576            # Excel's rows per sheet, header included
 MAX_CELL_TEXT = 32_767          # Excel's characters (UTF-16 units) per cell

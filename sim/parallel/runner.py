@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import simulate
-from .metrics import metrics_of
+from sim.engine.loop import simulate
+from sim.analysis.metrics import metrics_of
 
 TRAFFIC, PAYMENTS = 0, 1
 
@@ -51,7 +51,7 @@ def _set_job(job: Job) -> None:
 def attempts_for(job: Job, rep: int):
     if job.replay is not None:
         return job.replay
-    from .traffic import generate
+    from sim.engine.traffic import generate
     return generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
 
 
@@ -77,7 +77,7 @@ def run_task(task: tuple[int, int], job: Job | None = None) -> tuple[int, str, d
     keep = rep == 0 and job.files_dir is not None
     run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep, policy.name), keep_records=keep)
     if keep:
-        from .results import write_policy_files
+        from sim.outputs.policy_files import write_policy_files
         write_policy_files(job.files_dir / policy.name, job.world, attempts, run, rep_seed=job.seed)
     return rep, policy.name, metrics_of(run)
 

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 
 from models.money import SCALE
 
-from .stats import mean_ci
+from sim.analysis.stats import mean_ci
 
 DPI = 100
 BALANCE_SIZE = (11, 6.5)          # inches: 1100 x 650 px

@@ -29,7 +29,7 @@ from models.pools import PoolSet
 from models.policy import Policy
 
 from .ahead import CreditHolds, PoolReservations
-from .attempts import Attempts
+from sim.inputs.attempts import Attempts
 from .world import new_pools
 
 

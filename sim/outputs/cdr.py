@@ -1,80 +1,24 @@
-"""The results folder (scenario-format.md): CSV files per policy, summary.json,
-comparison.md. Written into a temporary folder and moved into place whole."""
+"""The R12 PSTN usage report (cdr.csv): one row per connected call, in the 2025 export's columns."""
 from __future__ import annotations
 
-import csv
-import json
-import os
-import re
-import shutil
-import tempfile
-from contextlib import contextmanager
-from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import phonenumbers
 from phonenumbers import geocoder
 
-from models.calls import CALL_TYPE, INBOUND, KIND_NAME, CallKind
+from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
-from models.money import format_money, round_half_up_2
+from models.money import round_half_up_2
 
-from .attempts import TENANT
-from .metrics import METRICS, MONEY
-from .stats import mean_ci
+from sim.inputs.attempts import TENANT
+from .folder import inert
 
 CDR_COLUMNS = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",
                "User Display Name", "Caller ID", "Call Type", "Call Direction", "Number Type",
                "Domestic/International", "Destination Dialed", "Destination Number", "External Country",
                "Start Time", "End Time", "Duration Seconds", "Connection Fee", "Charge", "Currency",
                "Capability", "Operator", "Source of Call Duration", "Administrative Units"]
-LEDGER_COLUMNS = ["time", "kind", "amount", "balance_after", "lot_id", "usage_id", "note"]
-NOTIFICATION_COLUMNS = ["time", "kind", "detail"]
-DISRUPTION_COLUMNS = ["time", "usage_id", "payer", "call_kind", "reason", "minutes_lost"]
-POOL_COLUMNS = ["month", "Country or region", "Capability", "scope", "Total minutes", "Minutes used",
-                "Minutes available"]
-
-_E164 = re.compile(r"^\+\d{1,15}$")
-
-
-def inert(text: str) -> str:
-    """Guard a text cell against formula injection in Excel (OWASP): a leading
-    = + - @ tab or CR gets a quote. E.164 numbers like +1888... are left alone."""
-    if text and text[0] in "=+-@\t\r" and not _E164.match(text):
-        return "'" + text
-    return text
-
-
-@contextmanager
-def atomic_folder(final: Path):
-    """Yield a temporary folder beside `final`; on success it replaces `final` whole.
-
-    On any failure the temporary folder is removed and `final` is untouched.
-    """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if final.exists():
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _csv(path: Path, header: list[str], rows) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
 
 
 @lru_cache(maxsize=None)
@@ -217,89 +161,3 @@ def cdr_rows(world, attempts, run, ids: CallIds):
                 round_half_up_2(fee), round_half_up_2(charge), currency,
                 capability, "Microsoft", "Microsoft", "",
             ]
-
-
-def write_policy_files(folder: Path, world, attempts, run, rep_seed: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    ids = CallIds(attempts, rep_seed)
-    clock = world.clock
-    account = run.account
-    _csv(folder / "cdr.csv", CDR_COLUMNS, cdr_rows(world, attempts, run, ids))
-
-    def uid(x):
-        return ids.usage_id(x) if isinstance(x, int) else x
-
-    _csv(folder / "ledger.csv", LEDGER_COLUMNS,
-         ([clock.iso(t), kind, format_money(amount), format_money(bal), lot, uid(usage), inert(note)]
-          for t, kind, amount, bal, lot, usage, note in account.ledger.journal))
-    _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
-         ([clock.iso(t), kind, inert(_detail(kind, detail))] for t, kind, detail in account.notifications))
-    users = world.users
-    _csv(folder / "disruptions.csv", DISRUPTION_COLUMNS,
-         ([clock.iso(t), ids.usage_id(i), inert(users[p].upn) if p >= 0 else "tenant", KIND_NAME[CallKind(k)],
-           reason, f"{Decimal(lost) / 60:.2f}"] for t, i, p, k, reason, lost in account.disruptions))
-    _csv(folder / "pools.csv", POOL_COLUMNS,
-         ([m, c, cap, scope, _minutes(total), _minutes(used), _minutes(avail)]
-          for m, c, cap, scope, total, used, avail in account.pools.report))
-    from .plots import balance_plot
-    balance_plot(folder / "balance.png", world, attempts, run)
-
-
-def _detail(kind: str, detail: str) -> str:
-    if kind.startswith("recharge_succeeded") and detail.lstrip("-").isdigit():
-        return f"amount {format_money(int(detail))}"
-    if kind == "balance_exhausted" and detail.startswith("balance "):
-        return f"balance {format_money(int(detail.split()[1]))}"
-    return detail
-
-
-def _minutes(seconds: int) -> str:
-    whole, rest = divmod(seconds, 60)
-    return str(whole) if rest == 0 else f"{Decimal(seconds) / 60:.2f}"
-
-
-# ---- summary and comparison -------------------------------------------------------------
-
-def _fmt(name: str, value: Decimal) -> str | int:
-    if name in MONEY:
-        return f"{value:.4f}"
-    if value == value.to_integral_value():
-        return int(value)
-    return f"{value:.4f}"
-
-
-def aggregate(per_rep: list[dict], policy_names: list[str]) -> dict:
-    out = {}
-    for name in policy_names:
-        out[name] = {}
-        for m in METRICS:
-            values = [rep[name][m] for rep in per_rep]
-            mean, half = mean_ci(values)
-            out[name][m] = {"mean": f"{mean:.4f}", "ci95_half_width": f"{half:.4f}",
-                            "replications": [_fmt(m, v) for v in values]}
-    return out
-
-
-TABLE_METRICS = [("calls_blocked", "blocked"), ("calls_cut", "cut"), ("minutes_lost", "minutes lost"),
-                 ("users_affected", "users affected"), ("hours_exhausted", "hours exhausted"),
-                 ("credits_purchased", "purchased"), ("credits_spent", "spent"),
-                 ("credits_expired", "expired"), ("final_balance", "final balance"),
-                 ("overdraft", "overdraft"), ("recharges_failed", "recharges failed")]
-
-
-def comparison_table(summary: dict, replications: int) -> str:
-    from tabulate import tabulate
-
-    def cell(stat, money):
-        mean = Decimal(stat["mean"])
-        text = f"{mean:.2f}" if money else (f"{mean:.1f}" if mean != mean.to_integral_value() else f"{mean:.0f}")
-        half = Decimal(stat["ci95_half_width"])
-        return text if replications < 2 else f"{text} ± {half:.2f}"
-
-    rows = [[name] + [cell(stats[m], m in MONEY) for m, _ in TABLE_METRICS] for name, stats in summary.items()]
-    return tabulate(rows, headers=["policy"] + [label for _, label in TABLE_METRICS], tablefmt="github",
-                    disable_numparse=True)
-
-
-def write_summary(folder: Path, doc: dict) -> None:
-    (folder / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n", encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 from models.money import MoneyError, parse_money
 from models.rates import KINDS, Rate, RateCard
 
-from .errors import InputError
+from sim.errors import InputError
 
 HEADER = ["kind", "country", "per_minute", "connection_fee"]
 

@@ -1,0 +1,8 @@
+"""Engine: one replication of one policy, simulated.
+
+`world` builds the tenant, rate card, pools and policies from a scenario; `traffic` draws the
+synthetic call attempts (one random stream per random input); `loop` is the SimPy event loop
+that funds every billing increment through the billing core in `models/` and records outcomes,
+with `ahead` (paying later increments ahead of time, exactly) and checkpoints to stop and resume.
+Imports `models`, `sim.inputs` and `sim.errors` only.
+"""
