@@ -101,7 +101,7 @@ def scenario_dict(users: int, days: int, seed: int = 42) -> dict:
 
 
 def build(users: int, days: int, seed: int = 42):
-    """(world, build seconds): the sequence of sim.cli.load, on a scenario built in code."""
+    """(world, build seconds): the sequence of sim.commands.load.load, on a scenario built in code."""
     from sim.inputs.scenario import Scenario
     from sim.engine.traffic import check_rates
     from sim.engine.world import build_world

@@ -1,19 +1,17 @@
-"""The command line: `run` and `validate` (scenario-format.md)."""
+"""The command line: parse the arguments, call one function per command (sim.commands), map errors
+to exit codes (0 ok, 2 bad input, 1 anything else)."""
 from __future__ import annotations
 
 import argparse
 import os
 import contextlib
 import io
-import platform
 import sys
-import time
 import traceback
-from importlib import metadata
 from pathlib import Path
 
-from models.calls import FREE, KIND_NAME, CallKind
-
+from sim.commands.run import cmd_run
+from sim.commands.validate import cmd_validate
 from sim.errors import InputError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -120,177 +118,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.__class__.__name__}: {e}" + ("" if args.verbose else " (run with --verbose for details)"),
               file=sys.stderr)
         return EXIT_FAILURE
-
-
-def _log(args, message: str) -> None:
-    """A --verbose step line, on stderr so that stdout stays the table."""
-    if args.verbose:
-        print(f"[{time.perf_counter() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-_T0 = time.perf_counter()
-
-
-def load(path: Path, seed: int | None):
-    """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
-    from sim.inputs.replay import read_report
-    from sim.inputs.scenario import load_scenario
-    from sim.engine.world import build_world
-
-    scenario = load_scenario(path)
-    world = build_world(scenario, path, seed)
-    replay = None
-    if scenario.is_replay:
-        replay = read_report(path.parent / scenario.traffic.replay, world)
-        check_replay_rates(world, replay, path.parent / scenario.traffic.replay)
-    else:
-        from sim.engine.traffic import check_rates
-        check_rates(world, path)
-    return scenario, world, replay
-
-
-def check_replay_rates(world, attempts, report: Path) -> None:
-    """Every replayed call that credits may pay needs a rate (R6)."""
-    from models.rates import OUTBOUND, TOLL_FREE_INBOUND
-    seen = set()
-    for i in range(len(attempts)):
-        kind = CallKind(int(attempts.kind[i]))
-        country = attempts.countries[int(attempts.country[i])]
-        if kind in FREE or (kind, country) in seen:
-            continue
-        seen.add((kind, country))
-        table = TOLL_FREE_INBOUND if kind in (CallKind.UCAP_IN, CallKind.CONF_IN_TOLL_FREE) else OUTBOUND
-        if world.rates.lookup(table, country) is None:
-            line = attempts.lines[i] if attempts.lines else "?"
-            raise InputError(f"{report}:{line}", f"no {table} rate for {country} on the rate card "
-                                                  f"(add a row for {country}, or a `*` row)")
-
-
-def versions() -> dict:
-    out = {"python": platform.python_version()}
-    for pkg in ("pstn-credits-sim", "simpy", "numpy"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
-
-
-def check_out_folder(out: Path) -> None:
-    """--out may name a new folder, an empty one or an earlier results folder (replaced whole)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError("--out", f"{out} exists and is not a folder")
-    if any(out.iterdir()) and not (out / "summary.json").is_file():
-        raise InputError("--out", f"{out} is not empty and not a results folder (no summary.json); refusing to "
-                                  "replace it: name a new or empty folder")
-
-
-def cmd_run(args) -> int:
-    from sim.analysis.summary import aggregate
-    from sim.outputs.folder import atomic_folder
-    from sim.outputs.table import comparison_table, write_summary
-    from sim.parallel.runner import Job, default_workers, run_all
-
-    global _T0
-    _T0 = time.perf_counter()
-    if args.replications < 1:
-        raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers", f"expected a whole number >= 1, got {args.workers}")
-    scenario, world, replay = load(args.scenario, args.seed)
-    seed = args.seed if args.seed is not None else scenario.seed
-    out = args.out or Path("results") / scenario.name
-    check_out_folder(out)
-    workers = args.workers or default_workers()
-    names = [p.name for p in world.policies]
-    _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
-               + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
-    with atomic_folder(out) as tmp:
-        job = Job(world, seed, replay, tmp)
-        per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
-        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
-                   f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
-        summary = aggregate(per_rep, names)
-        table = comparison_table(summary, args.replications)
-        doc = {
-            "scenario": scenario.model_dump(mode="json"),
-            "seed": seed,
-            "replications": args.replications,
-            "replication_seeds": {"entropy": seed, "spawn_key": "(replication, stream, ...)"},
-            "versions": versions(),
-            "replay": _replay_info(scenario, replay),
-            "policies": summary,
-        }
-        write_summary(tmp, doc)
-        (tmp / "comparison.md").write_text(
-            f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
-            encoding="utf-8")
-        _log(args, "summary.json and comparison.md written")
-        from sim.outputs.plots import write_plots
-        write_plots(tmp, world, summary)
-        _log(args, "comparison.png written")
-        if not args.no_xlsx:
-            from sim.outputs.excel import write_report
-            write_report(tmp, doc, names)
-            _log(args, "report.xlsx written")
-    if not args.quiet:
-        print(table)
-        print(f"\n{_table_note(args.replications)}")
-        print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
-    return EXIT_OK
-
-
-def _table_note(replications: int) -> str:
-    if replications < 2:
-        return "One replication: no confidence intervals (use --replications 10 for mean ± 95 % CI half-width)."
-    return f"Mean ± 95 % confidence half-width (Student t) over {replications} replications; money in the scenario currency."
-
-
-def _replay_info(scenario, replay) -> dict | None:
-    if replay is None:
-        return None
-    return {"report": scenario.traffic.replay, "rows_billed": len(replay),
-            "duplicate_usage_ids": [{"line": line, "usage_id": u} for line, u in replay.duplicates]}
-
-
-def cmd_validate(args) -> int:
-    from sim.engine.world import new_pools, user_mix
-
-    scenario, world, replay = load(args.scenario, args.seed)
-    pools = new_pools(world)
-    print(f"scenario {scenario.name}: {scenario.start:%Y-%m-%d %H:%M}Z + {scenario.days} days, "
-          f"currency {scenario.currency}, seed {scenario.seed}")
-    print(f"users: {len(world.users)}")
-    for mix, n in sorted(user_mix(world).items()):
-        print(f"  {n:6d}  {mix}")
-    print("monthly pools (minutes):")
-    for p in pools.all():
-        if p.capacity:
-            print(f"  {p.country:7s} {p.capability:10s} {p.scope:13s} {p.capacity // 60}")
-    if replay is not None:
-        counts: dict[str, int] = {}
-        for k in replay.kind.tolist():
-            counts[KIND_NAME[CallKind(k)]] = counts.get(KIND_NAME[CallKind(k)], 0) + 1
-        print(f"replay: {len(replay)} call attempts from {scenario.traffic.replay}"
-              + (f" ({len(replay.duplicates)} duplicate UsageId rows not billed)" if replay.duplicates else ""))
-        for k, n in sorted(counts.items()):
-            print(f"  {n:8d}  {k}")
-    else:
-        from sim.engine.traffic import expected_volume
-        print("expected call attempts per replication:")
-        for k, n in expected_volume(world).items():
-            print(f"  {n:10.0f}  {k}")
-    print("switches: " + ", ".join(f"{k}={v}" for k, v in scenario.switches.model_dump(mode="json").items()))
-    print("policies:")
-    for p in scenario.policies:
-        bits = [p.billing, f"initial {p.model_dump(mode='json')['initial_funds']}"]
-        if p.auto_recharge:
-            ar = p.model_dump(mode="json")["auto_recharge"]
-            bits.append(f"auto-recharge {ar['amount']} below {ar['trigger']} ({p.payment.method})")
-        if p.top_ups:
-            bits.append(f"{len(p.top_ups)} top-up rule(s)")
-        print(f"  {p.name}: " + ", ".join(bits))
-    print("ok")
-    return EXIT_OK

@@ -214,7 +214,7 @@ def run_case(path: Path, out: Path | None = None) -> CaseResult:
 
 def simulate_case(path: Path):
     """load + simulate every policy in-process: {policy name: RunOutput}, plus world and attempts."""
-    from sim.cli import load
+    from sim.commands.load import load
     from sim.engine.loop import simulate
     from sim.parallel.runner import payment_seed
 

@@ -1,5 +1,5 @@
 """The layout of sim/ (sim/__init__.py): imports run one way, inputs → engine → analysis →
-outputs → parallel → cli, and the billing core in models/ imports nothing of sim/, SimPy or I/O."""
+outputs → parallel → commands → cli, and the billing core in models/ imports nothing of sim/, SimPy or I/O."""
 from __future__ import annotations
 
 import ast
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["errors", "inputs", "engine", "analysis", "outputs", "parallel", "cli"]
+ORDER = ["errors", "inputs", "engine", "analysis", "outputs", "parallel", "commands", "cli"]
 MAX_LINES = 400
 
 

@@ -76,7 +76,7 @@ def test_pngs_are_pngs_of_the_stated_size(results):
 @pytest.fixture(scope="module")
 def simulated(results):
     """Replication 0 of every policy of the results fixture, re-simulated in process."""
-    from sim.cli import load
+    from sim.commands.load import load
     from sim.parallel.runner import attempts_for, Job, payment_seed
     from sim.engine.loop import simulate
     _, scenario = results

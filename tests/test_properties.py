@@ -400,7 +400,7 @@ def test_property_a_run_is_deterministic(case):
 
 @pytest.fixture(scope="module")
 def replay_world(tmp_path_factory):
-    from sim.cli import load
+    from sim.commands.load import load
     folder = tmp_path_factory.mktemp("dup")
     path = write_case(folder, users=[user("paul", "US", PAYG_CREDITS), user("alice", "US", PLAN_CREDITS),
                                      user("olga", "GB", CONF_CREDITS)],

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from sim.cli import load, main
+from sim.cli import main
+from sim.commands.load import load
 from sim.parallel.runner import TRAFFIC, Job, attempts_for, replication_seed
 from sim.engine.traffic import generate
 

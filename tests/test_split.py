@@ -3,7 +3,7 @@ saved to bytes, then month 2 resumed from the saved state — to the last journa
 import pytest
 import yaml
 
-from sim.cli import load
+from sim.commands.load import load
 from sim.engine.loop import Checkpoint, simulate
 from sim.parallel.runner import payment_seed
 from tests.test_metamorphic import SYNTHETIC

@@ -1,0 +1,42 @@
+"""Read a scenario and everything it names (rate card, replayed report), every input checked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.calls import FREE, CallKind
+from sim.errors import InputError
+
+
+def load(path: Path, seed: int | None):
+    """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
+    from sim.inputs.replay import read_report
+    from sim.inputs.scenario import load_scenario
+    from sim.engine.world import build_world
+
+    scenario = load_scenario(path)
+    world = build_world(scenario, path, seed)
+    replay = None
+    if scenario.is_replay:
+        replay = read_report(path.parent / scenario.traffic.replay, world)
+        check_replay_rates(world, replay, path.parent / scenario.traffic.replay)
+    else:
+        from sim.engine.traffic import check_rates
+        check_rates(world, path)
+    return scenario, world, replay
+
+
+def check_replay_rates(world, attempts, report: Path) -> None:
+    """Every replayed call that credits may pay needs a rate (R6)."""
+    from models.rates import OUTBOUND, TOLL_FREE_INBOUND
+    seen = set()
+    for i in range(len(attempts)):
+        kind = CallKind(int(attempts.kind[i]))
+        country = attempts.countries[int(attempts.country[i])]
+        if kind in FREE or (kind, country) in seen:
+            continue
+        seen.add((kind, country))
+        table = TOLL_FREE_INBOUND if kind in (CallKind.UCAP_IN, CallKind.CONF_IN_TOLL_FREE) else OUTBOUND
+        if world.rates.lookup(table, country) is None:
+            line = attempts.lines[i] if attempts.lines else "?"
+            raise InputError(f"{report}:{line}", f"no {table} rate for {country} on the rate card "
+                                                  f"(add a row for {country}, or a `*` row)")

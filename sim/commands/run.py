@@ -1,0 +1,112 @@
+"""`run`: simulate every policy, R replications, and write the results folder."""
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from sim.errors import InputError
+
+from .load import load
+
+EXIT_OK = 0
+
+
+def _log(args, message: str) -> None:
+    """A --verbose step line, on stderr so that stdout stays the table."""
+    if args.verbose:
+        print(f"[{time.perf_counter() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+_T0 = time.perf_counter()
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("pstn-credits-sim", "simpy", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def check_out_folder(out: Path) -> None:
+    """--out may name a new folder, an empty one or an earlier results folder (replaced whole)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError("--out", f"{out} exists and is not a folder")
+    if any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise InputError("--out", f"{out} is not empty and not a results folder (no summary.json); refusing to "
+                                  "replace it: name a new or empty folder")
+
+
+def cmd_run(args) -> int:
+    from sim.analysis.summary import aggregate
+    from sim.outputs.folder import atomic_folder
+    from sim.outputs.table import comparison_table, write_summary
+    from sim.parallel.runner import Job, default_workers, run_all
+
+    global _T0
+    _T0 = time.perf_counter()
+    if args.replications < 1:
+        raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"expected a whole number >= 1, got {args.workers}")
+    scenario, world, replay = load(args.scenario, args.seed)
+    seed = args.seed if args.seed is not None else scenario.seed
+    out = args.out or Path("results") / scenario.name
+    check_out_folder(out)
+    workers = args.workers or default_workers()
+    names = [p.name for p in world.policies]
+    _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
+               + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
+    with atomic_folder(out) as tmp:
+        job = Job(world, seed, replay, tmp)
+        per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
+        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
+                   f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
+        summary = aggregate(per_rep, names)
+        table = comparison_table(summary, args.replications)
+        doc = {
+            "scenario": scenario.model_dump(mode="json"),
+            "seed": seed,
+            "replications": args.replications,
+            "replication_seeds": {"entropy": seed, "spawn_key": "(replication, stream, ...)"},
+            "versions": versions(),
+            "replay": _replay_info(scenario, replay),
+            "policies": summary,
+        }
+        write_summary(tmp, doc)
+        (tmp / "comparison.md").write_text(
+            f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
+            encoding="utf-8")
+        _log(args, "summary.json and comparison.md written")
+        from sim.outputs.plots import write_plots
+        write_plots(tmp, world, summary)
+        _log(args, "comparison.png written")
+        if not args.no_xlsx:
+            from sim.outputs.excel import write_report
+            write_report(tmp, doc, names)
+            _log(args, "report.xlsx written")
+    if not args.quiet:
+        print(table)
+        print(f"\n{_table_note(args.replications)}")
+        print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
+    return EXIT_OK
+
+
+def _table_note(replications: int) -> str:
+    if replications < 2:
+        return "One replication: no confidence intervals (use --replications 10 for mean ± 95 % CI half-width)."
+    return f"Mean ± 95 % confidence half-width (Student t) over {replications} replications; money in the scenario currency."
+
+
+def _replay_info(scenario, replay) -> dict | None:
+    if replay is None:
+        return None
+    return {"report": scenario.traffic.replay, "rows_billed": len(replay),
+            "duplicate_usage_ids": [{"line": line, "usage_id": u} for line, u in replay.duplicates]}
