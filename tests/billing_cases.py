@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.inputs.replay import COLUMNS_2025
+from sim.inputs.reports.columns import COLUMNS_2025
 
 # Licence mixes used again and again
 PLAN = ["PHONE_SYSTEM", "DOMESTIC_CALLING_PLAN"]

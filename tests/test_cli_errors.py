@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.inputs.replay import COLUMNS_2025
+from sim.inputs.reports.columns import COLUMNS_2025
 
 ROOT = Path(__file__).resolve().parents[1]
 

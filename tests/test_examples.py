@@ -97,7 +97,7 @@ def test_replay_example_reports_its_duplicate_row(tmp_path):
 
 
 def test_the_replay_example_report_is_the_2025_export_format():
-    from sim.inputs.replay import COLUMNS_2025
+    from sim.inputs.reports.columns import COLUMNS_2025
     lines = (ROOT / "scenarios/replay-example/pstn-usage-2026-01.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].split(",") == COLUMNS_2025
     body = "\n".join(lines[1:])

@@ -111,7 +111,7 @@ def test_negative_amounts_stay_numbers(tmp_path):
 
 def test_replayed_ids_and_names_come_out_inert(tmp_path):
     """A replayed report is user text too: UsageId, Call ID, ObjectId and an inferred user's name."""
-    from sim.inputs.replay import COLUMNS_2025
+    from sim.inputs.reports.columns import COLUMNS_2025
     report = tmp_path / "report.csv"
     row = {c: "" for c in COLUMNS_2025}
     row.update({"UsageId": "=1+2", "Call ID": "@call", "Microsoft Entra ObjectId": "-oid", "User Location": "US",

@@ -32,6 +32,7 @@ def test_R12_duplicate_usage_id_rows_are_billed_once(tmp_path):
     assert b["p"].metrics["calls_attempted"] == 2
     replay = b.summary["replay"]
     assert replay["rows_billed"] == 2
-    assert replay["duplicate_usage_ids"] == [{"line": 3, "usage_id": "c1"}, {"line": 5, "usage_id": "c2"}]
+    assert [(d["line"], d["usage_id"]) for d in replay["duplicate_usage_ids"]] == [(3, "c1"), (5, "c2")]
+    assert all(d["file"].endswith("report.csv") for d in replay["duplicate_usage_ids"])
     code, out, _ = run_cli("validate", str(b_path))
     assert code == 0 and "(2 duplicate UsageId rows not billed)" in out

@@ -9,7 +9,7 @@ from sim.errors import InputError
 
 def load(path: Path, seed: int | None):
     """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
-    from sim.inputs.replay import read_report
+    from sim.inputs.replay import read_report, replay_paths
     from sim.inputs.scenario import load_scenario
     from sim.engine.world import build_world
 
@@ -17,15 +17,15 @@ def load(path: Path, seed: int | None):
     world = build_world(scenario, path, seed)
     replay = None
     if scenario.is_replay:
-        replay = read_report(path.parent / scenario.traffic.replay, world)
-        check_replay_rates(world, replay, path.parent / scenario.traffic.replay)
+        replay = read_report(replay_paths(path.parent, scenario.traffic.replay), world)
+        check_replay_rates(world, replay)
     else:
         from sim.engine.traffic import check_rates
         check_rates(world, path)
     return scenario, world, replay
 
 
-def check_replay_rates(world, attempts, report: Path) -> None:
+def check_replay_rates(world, attempts) -> None:
     """Every replayed call that credits may pay needs a rate (R6)."""
     from models.rates import OUTBOUND, TOLL_FREE_INBOUND
     seen = set()
@@ -37,6 +37,5 @@ def check_replay_rates(world, attempts, report: Path) -> None:
         seen.add((kind, country))
         table = TOLL_FREE_INBOUND if kind in (CallKind.UCAP_IN, CallKind.CONF_IN_TOLL_FREE) else OUTBOUND
         if world.rates.lookup(table, country) is None:
-            line = attempts.lines[i] if attempts.lines else "?"
-            raise InputError(f"{report}:{line}", f"no {table} rate for {country} on the rate card "
+            raise InputError(attempts.lines[i], f"no {table} rate for {country} on the rate card "
                                                   f"(add a row for {country}, or a `*` row)")

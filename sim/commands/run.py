@@ -108,5 +108,4 @@ def _table_note(replications: int) -> str:
 def _replay_info(scenario, replay) -> dict | None:
     if replay is None:
         return None
-    return {"report": scenario.traffic.replay, "rows_billed": len(replay),
-            "duplicate_usage_ids": [{"line": line, "usage_id": u} for line, u in replay.duplicates]}
+    return {"report": scenario.traffic.replay, **replay.import_report.to_dict()}

@@ -23,11 +23,12 @@ def cmd_validate(args) -> int:
         if p.capacity:
             print(f"  {p.country:7s} {p.capability:10s} {p.scope:13s} {p.capacity // 60}")
     if replay is not None:
+        for line in replay.import_report.lines():
+            print(line)
         counts: dict[str, int] = {}
         for k in replay.kind.tolist():
             counts[KIND_NAME[CallKind(k)]] = counts.get(KIND_NAME[CallKind(k)], 0) + 1
-        print(f"replay: {len(replay)} call attempts from {scenario.traffic.replay}"
-              + (f" ({len(replay.duplicates)} duplicate UsageId rows not billed)" if replay.duplicates else ""))
+        print("call attempts by kind:")
         for k, n in sorted(counts.items()):
             print(f"  {n:8d}  {k}")
     else:

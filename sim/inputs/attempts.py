@@ -26,10 +26,14 @@ class Attempts:
     numbers: list[str] | None = None        # the far end's number, when known (replay)
     usage_ids: list[str] | None = None      # replay keeps the report's ids
     call_ids: list[str] | None = None
-    lines: list[int] | None = None          # the report line of each attempt (replay)
+    lines: list[str] | None = None          # "file:line" of each attempt in the report (replay)
     conference_ids: list[str] | None = None  # the report's Conference ID of each `conf` number (replay)
-    duplicates: list[tuple[int, str]] = field(default_factory=list)   # (line, UsageId) not billed twice
+    duplicates: list[tuple[str, int, str]] = field(default_factory=list)   # (file, line, UsageId) not billed twice
     service_numbers: list[str] = field(default_factory=list)         # numbers `tf` indexes
+    # replay: the input columns the rebilling does not decide, per attempt (the CDR keeps them)
+    passthrough: list[dict[str, str]] | None = None
+    reported: list[tuple] | None = None     # replay: (fee, charge, capability) as the report had them
+    import_report: object | None = None     # replay: sim.inputs.reports.ImportReport
 
     def __len__(self) -> int:
         return len(self.t)

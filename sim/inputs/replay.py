@@ -1,189 +1,168 @@
-"""Replay a Teams PSTN usage report export (R12) as call attempts.
-
-Accepts the 25-column 2025 export and the 20-column 2020-2021 one, matched by
-header names. Each row is an attempt at its Start Time of its Duration Seconds,
-rebilled under the scenario's licences, rates and policies. A repeated UsageId
-is reported, not billed twice.
+"""Replay a Teams PSTN usage report (R12): rows of any export -> call attempts under the
+scenario's tenant. Reading and checking the files is `sim.inputs.reports` (no scenario
+needed); this module decides who pays each row (calltypes table), finds or infers its user,
+and keeps what the rebilling does not decide (identity columns, the reported charges).
 """
 from __future__ import annotations
 
-import csv
-import re
-from datetime import datetime, timezone
 from pathlib import Path
 
-import phonenumbers
+from models.calls import FREE, CallKind
+from models.licences import Licence, LicenceSet
 
-from models.calls import CallKind
-from models.licences import LicenceSet
+from sim.errors import InputError
 
 from .attempts import TENANT, Attempts
-from sim.errors import InputError
+from .reports import calltypes, read_calls
+from .reports.checks import MAX_CALL_SECONDS
 from .tenant import TenantUser, country_timezone
 
-COLUMNS_2025 = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",
-                "User Display Name", "Caller ID", "Call Type", "Call Direction", "Number Type",
-                "Domestic/International", "Destination Dialed", "Destination Number", "External Country",
-                "Start Time", "End Time", "Duration Seconds", "Connection Fee", "Charge", "Currency",
-                "Capability", "Operator", "Source of Call Duration", "Administrative Units"]
-COLUMNS_2020 = ["UsageId", "Call ID", "Conference ID", "User Location", "AAD ObjectId", "UPN",
-                "User Display Name", "Caller ID", "Call Type", "Number Type", "Domestic/International",
-                "Destination Dialed", "Destination Number", "Start Time", "End Time", "Duration Seconds",
-                "Connection Fee", "Charge", "Currency", "Capability"]
-REQUIRED = ["UsageId", "UPN", "Call Type", "Start Time", "Duration Seconds", "Destination Number", "Caller ID"]
-OUTBOUND_TYPES = {"user_out": CallKind.USER_OUT, "emergency_out": CallKind.EMERGENCY, "conf_out": CallKind.CONF_OUT}
-INBOUND_TYPES = {"user_in", "ucap_in", "conf_in"}
-
-_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+# Columns of the 2025 export the rebilling decides; every other input column is kept as read.
+REBILLED_COLUMNS = frozenset({"Domestic/International", "Start Time", "End Time", "Duration Seconds",
+                              "Connection Fee", "Charge", "Currency", "Capability"})
+# A resource account paying from credits (tenant.replay_ucap_out: credits, or a ucap_out row naming none)
+RESOURCE_LICENCES = [Licence.PHONE_SYSTEM, Licence.PAY_AS_YOU_GO_CALLING_PLAN, Licence.COMMUNICATIONS_CREDITS]
 
 
-def parse_instant(text: str) -> datetime:
-    m = _TIME.match(text.strip())
-    if not m:
-        raise ValueError(f"expected an ISO 8601 UTC time like 2026-01-05T14:03:00Z, got {text!r}")
-    tz = m.group(4) or "Z"
-    dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{'+00:00' if tz == 'Z' else tz}")
-    return dt.astimezone(timezone.utc)       # fractions of a second are dropped: the clock ticks in seconds
+def replay_paths(base: Path, replay) -> list[Path]:
+    """traffic.replay (a file, a folder, or a list of them), relative to the scenario's folder."""
+    return [base / p for p in ([replay] if isinstance(replay, str) else replay)]
 
 
-def number_country(number: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(number if number.startswith("+") else "+" + number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.region_code_for_number(parsed)
-
-
-def read_report(path: Path, world) -> Attempts:
-    try:
-        f = path.open(newline="", encoding="utf-8-sig")
-    except OSError as e:
-        raise InputError(str(path), f"cannot read the usage report ({e.strerror or e})") from None
-    with f:
-        reader = csv.reader(f)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise InputError(f"{path}:1", "the usage report is empty; expected a header row") from None
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"{path}:1", f"not a readable CSV file ({e})") from None
-        missing = [c for c in REQUIRED if c not in header]
-        if missing or header not in (COLUMNS_2025, COLUMNS_2020):
-            if missing:
-                raise InputError(f"{path}:1", f"not a PSTN usage report: missing column(s) {', '.join(missing)}; "
-                                              "expected the 25-column (2025) or 20-column (2020-2021) export")
-        col = {name: i for i, name in enumerate(header)}
-        try:
-            return _rows(path, reader, col, world)
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InputError(f"{path}:{reader.line_num}", f"not a readable CSV row ({e})") from None
-
-
-def _rows(path, reader, col, world) -> Attempts:
+def read_report(paths, world) -> Attempts:
+    """Report file(s) -> the attempts to rebill, with `attempts.import_report` filled."""
     tenant = world.scenario.tenant
-    service = {tf.number: i for i, tf in enumerate(world.toll_free)}
-    countries: list[str] = []
-    cidx: dict[str, int] = {}
-    conf_ids: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    rows, numbers, usage_ids, call_ids, duplicates, lines = [], [], [], [], [], []
-    service_numbers = [tf.number for tf in world.toll_free]
+    rows, report = read_calls(paths, unknown_call_types=tenant.replay_unknown_call_types,
+                              allow_empty=tenant.replay_allow_empty)
+    build = _Builder(world)
+    for row in rows:
+        if row.billed_by_credits:
+            build.add(row)
+    report.rows_billed = len(build.rows)
+    report.users_found = len(build.found)
+    report.users_inferred = len(build.inferred)
+    report.number_type_disagreements = build.disagreements
+    a = Attempts.from_rows(build.rows, build.countries, numbers=build.numbers, usage_ids=build.usage_ids,
+                           call_ids=build.call_ids, lines=build.lines, duplicates=report.duplicates,
+                           service_numbers=build.service_numbers, conference_ids=list(build.conf_ids),
+                           passthrough=build.passthrough, reported=build.reported)
+    a.import_report = report
+    return a
 
-    def get(row, name):
-        i = col.get(name)
-        return row[i].strip() if i is not None and i < len(row) else ""
 
-    for row in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in row):
-            continue
-        where = f"{path}:{line}"
-        if len(row) != len(col):
-            raise InputError(where, f"expected {len(col)} columns like the header, got {len(row)}")
-        usage = get(row, "UsageId")
-        if not usage:
-            raise InputError(where, "UsageId is empty")
-        if usage in seen:
-            duplicates.append((line, usage))
-            continue
-        seen[usage] = line
-        ctype = get(row, "Call Type")
-        ntype = get(row, "Number Type").lower()
-        upn = get(row, "UPN")
-        dest, caller = get(row, "Destination Number"), get(row, "Caller ID")
-        ext = get(row, "External Country").upper()
-        try:
-            when = parse_instant(get(row, "Start Time"))
-        except ValueError as e:
-            raise InputError(f"{where}: Start Time", str(e)) from None
-        t = world.clock.to_t(when)
+class _Builder:
+    def __init__(self, world):
+        self.world = world
+        self.tenant = world.scenario.tenant
+        self.toll_free = {tf.number for tf in world.toll_free}
+        self.service = {tf.number: i for i, tf in enumerate(world.toll_free)}
+        self.service_numbers = [tf.number for tf in world.toll_free]
+        self.countries: list[str] = []
+        self.cidx: dict[str, int] = {}
+        self.conf_ids: dict[str, int] = {}
+        self.rows, self.numbers, self.usage_ids, self.call_ids, self.lines, self.reported = [], [], [], [], [], []
+        self.passthrough: list[dict[str, str]] = []
+        self.found: set[int] = set()
+        self.inferred: set[int] = set()
+        self.disagreements: list[tuple[str, str]] = []
+
+    def add(self, row) -> None:
+        world, where = self.world, row.where
+        t = world.clock.to_t(row.start)
         if not 0 <= t < world.horizon:
-            raise InputError(f"{where}: Start Time", f"{get(row, 'Start Time')} is outside the scenario's "
+            raise InputError(f"{where}: Start Time", f"{row.columns['Start Time']} is outside the scenario's "
                              f"horizon ({world.clock.iso(0)} + {world.scenario.days} days)")
-        dur_text = get(row, "Duration Seconds")
-        if not dur_text.isdigit():
-            raise InputError(f"{where}: Duration Seconds", f"expected a whole number of seconds, got {dur_text!r}")
-        tf = -1
-        if ctype in OUTBOUND_TYPES:
-            kind = OUTBOUND_TYPES[ctype]
-            far = dest
-        elif ctype in INBOUND_TYPES:
-            far = caller
-            tf = service.get(dest, -1)
-            # Number Type says it; an older export without it: a configured toll-free number.
-            toll_free = ntype == "toll-free" or (not ntype and tf >= 0)
-            if ctype == "user_in":
-                kind = CallKind.USER_IN
-            elif ctype == "ucap_in":
-                kind = CallKind.UCAP_IN if toll_free else CallKind.UCAP_IN_TOLL
+        if t + row.duration > world.horizon + MAX_CALL_SECONDS:
+            raise InputError(f"{where}: Duration Seconds", f"the call would end more than a day after the horizon "
+                                                          f"({world.clock.iso(world.horizon)}); check the row")
+        kind, payer, tf = self._kind_payer(row)
+        country = row.far_country
+        if not country:
+            if kind in FREE or kind == CallKind.EMERGENCY:
+                # a free call needs no far end: the user's (or the row's) country stands in
+                country = world.users[payer].country if payer >= 0 else (row.user_location or "US")
             else:
-                kind = CallKind.CONF_IN_TOLL_FREE if toll_free else CallKind.CONF_IN_TOLL
-            if tf < 0 and dest:
-                tf = len(service_numbers)
-                service[dest] = tf
-                service_numbers.append(dest)
-        else:
-            raise InputError(f"{where}: Call Type", f"expected one of user_out, user_in, emergency_out, "
-                                                     f"ucap_in, conf_in, conf_out, got {ctype!r}")
-        if kind in (CallKind.UCAP_IN, CallKind.UCAP_IN_TOLL):
-            payer = TENANT
-        else:
-            payer = world.upn_index.get(upn.lower(), -2)
-            if payer == -2:
-                payer = _unknown_user(where, upn, row, get, tenant, world)
-        country = ext if len(ext) == 2 and ext.isalpha() else (number_country(far) if far else None)
-        if country is None:
-            country = world.users[payer].country if kind == CallKind.EMERGENCY and payer >= 0 else None
-        if country is None:
-            field = "Destination Number" if ctype in OUTBOUND_TYPES else "Caller ID"
-            raise InputError(f"{where}: {field}", f"cannot tell the country of {far!r}: expected an E.164 number "
-                                                  "(or an External Country column)")
+                field = "Destination Number" if row.direction == "Outbound" else "Caller ID"
+                raise InputError(f"{where}: {field}", f"cannot tell the far end's country of this charged call "
+                                                      f"({row.far_number or 'no number'!r}): expected an E.164 number, "
+                                                      "an External Country or a Destination Dialed country name")
+        if country not in self.cidx:
+            self.cidx[country] = len(self.countries)
+            self.countries.append(country)
         conf = -1
-        conf_text = get(row, "Conference ID")
         if kind in (CallKind.CONF_IN_TOLL_FREE, CallKind.CONF_IN_TOLL, CallKind.CONF_OUT):
-            conf = conf_ids.setdefault(conf_text or f"row{line}", len(conf_ids))
-        if country not in cidx:
-            cidx[country] = len(countries)
-            countries.append(country)
-        rows.append((t, int(kind), payer, cidx[country], int(dur_text), conf, tf))
-        numbers.append(far)
-        usage_ids.append(usage)
-        call_ids.append(get(row, "Call ID") or usage)
-        lines.append(line)
-    return Attempts.from_rows(rows, countries, numbers=numbers, usage_ids=usage_ids, call_ids=call_ids,
-                              lines=lines, duplicates=duplicates, service_numbers=service_numbers,
-                              conference_ids=list(conf_ids))
+            conf = self.conf_ids.setdefault(row.conference_id or f"row {where}", len(self.conf_ids))
+        self.rows.append((t, int(kind), payer, self.cidx[country], row.duration, conf, tf))
+        self.numbers.append(row.far_number)
+        self.usage_ids.append(row.usage_id)
+        self.call_ids.append(row.call_id or row.usage_id)
+        self.lines.append(where)
+        self.reported.append((row.fee, row.charge, row.capability))
+        self.passthrough.append({k: v for k, v in row.columns.items() if k not in REBILLED_COLUMNS})
 
+    def _kind_payer(self, row) -> tuple[CallKind, int, int]:
+        b = row.billing
+        tf = -1
+        if b in (calltypes.USER_OUT, calltypes.EMERGENCY, calltypes.CONF_OUT):
+            kind = {calltypes.USER_OUT: CallKind.USER_OUT, calltypes.EMERGENCY: CallKind.EMERGENCY,
+                    calltypes.CONF_OUT: CallKind.CONF_OUT}[b]
+            return kind, self._user(row), tf
+        if b == calltypes.RESOURCE_OUT:
+            if self.tenant.replay_ucap_out == "row_user" and row.upn:
+                return CallKind.USER_OUT, self._user(row), tf
+            return CallKind.USER_OUT, self._resource_account(row), tf
+        # inbound: the tenant's number is the Destination Number
+        dest = row.destination_number
+        if dest:
+            tf = self.service.get(dest, -1)
+            if tf < 0:
+                tf = self.service[dest] = len(self.service_numbers)
+                self.service_numbers.append(dest)
+        if b == calltypes.FREE_IN:
+            if row.upn:
+                return CallKind.USER_IN, self._user(row), tf
+            return CallKind.UCAP_IN_TOLL, TENANT, tf          # an unassigned / service number: free
+        toll_free = self._toll_free(row, dest)
+        if b == calltypes.SERVICE_IN:
+            return (CallKind.UCAP_IN if toll_free else CallKind.UCAP_IN_TOLL), TENANT, tf
+        return (CallKind.CONF_IN_TOLL_FREE if toll_free else CallKind.CONF_IN_TOLL), self._user(row), tf
 
-def _unknown_user(where, upn, row, get, tenant, world) -> int:
-    if not upn:
-        raise InputError(f"{where}: UPN", "is empty; a user or meeting call needs the user's UPN")
-    if tenant.replay_users != "infer":
-        raise InputError(f"{where}: UPN", f"{upn} is not a user of the scenario's tenant; add it under "
-                                          "tenant.users or set tenant.replay_users: infer")
-    loc = get(row, "User Location").upper()
-    country = loc if len(loc) == 2 and loc.isalpha() else (tenant.replay_default_country or "US")
-    user = TenantUser(upn, get(row, "User Display Name") or upn, country, "", country_timezone(country),
-                      LicenceSet.of(tenant.replay_default_licences), "any", get(row, "Microsoft Entra ObjectId")
-                      or get(row, "AAD ObjectId"))
-    return world.add_user(user)
+    def _toll_free(self, row, dest: str) -> bool:
+        """Number Type decides; without one, the scenario's toll_free_numbers (the tie-breaker)."""
+        listed = dest in self.toll_free
+        if not row.number_type:
+            return listed
+        said = row.number_type == "toll-free"
+        if said != listed and (self.toll_free or said is False):
+            self.disagreements.append((row.where, f"Number Type {row.columns.get('Number Type')!r} but {dest or 'the number'} "
+                                       f"is {'' if listed else 'not '}in tenant.toll_free_numbers (Number Type used)"))
+        return said
+
+    def _user(self, row) -> int:
+        world = self.world
+        idx = world.upn_index.get(row.upn.lower(), -2) if row.upn else -2
+        if idx >= 0:
+            if idx not in self.inferred:
+                self.found.add(idx)
+            return idx
+        if not row.upn:
+            raise InputError(f"{row.where}: UPN", "is empty; a user or meeting call needs the user's UPN")
+        if self.tenant.replay_users != "infer":
+            raise InputError(f"{row.where}: UPN", f"{row.upn} is not a user of the scenario's tenant; add it under "
+                                                  "tenant.users or set tenant.replay_users: infer")
+        country = row.user_location or self.tenant.replay_default_country or "US"
+        idx = world.add_user(TenantUser(row.upn, row.display_name or row.upn, country, "", country_timezone(country),
+                                        LicenceSet.of(self.tenant.replay_default_licences), "any", row.object_id))
+        self.inferred.add(idx)
+        return idx
+
+    def _resource_account(self, row) -> int:
+        country = row.user_location or self.tenant.replay_default_country or "US"
+        upn = f"resource-account-{country.lower()}@{self.tenant.domain}"
+        idx = self.world.upn_index.get(upn)
+        if idx is None:
+            idx = self.world.add_user(TenantUser(upn, f"Resource accounts ({country})", country, "",
+                                                 country_timezone(country), LicenceSet.of(RESOURCE_LICENCES),
+                                                 "any", ""))
+            self.inferred.add(idx)
+        return idx

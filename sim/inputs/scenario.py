@@ -127,6 +127,9 @@ class TenantSpec(Strict):
     replay_users: Literal["error", "infer"] = "error"
     replay_default_licences: Licences | None = None
     replay_default_country: Country | None = None
+    replay_unknown_call_types: Literal["error", "skip"] = "error"
+    replay_allow_empty: bool = False
+    replay_ucap_out: Literal["row_user", "credits"] = "row_user"
 
     @model_validator(mode="after")
     def _unique(self):
@@ -198,7 +201,7 @@ SYNTHETIC_KEYS = ("business_hours", "user_outbound_calls_per_day", "internationa
 
 
 class TrafficSpec(Strict):
-    replay: str | None = None
+    replay: str | list[str] | None = None
     business_hours: BusinessHours = BusinessHours()
     user_outbound_calls_per_day: float = Field(3.0, ge=0)
     international_share: float = Field(0.05, ge=0, le=1)
@@ -225,6 +228,8 @@ class TrafficSpec(Strict):
 
     @model_validator(mode="after")
     def _replay_alone(self):
+        if isinstance(self.replay, list) and not self.replay:
+            raise ValueError("replay: expected a file, a folder or a non-empty list of files")
         if self.replay is not None:
             mixed = [k for k in SYNTHETIC_KEYS if k in self.model_fields_set]
             if mixed:

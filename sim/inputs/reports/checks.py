@@ -1,0 +1,225 @@
+"""One record of any export -> a checked `CallRow` (issue 12's report-row checks).
+
+Every fault is an InputError naming file, line and column: a country that is not ISO 3166-1
+alpha-2, a number that is not one (or that a spreadsheet damaged), control characters in
+text, times that are not ISO 8601 (a spreadsheet's local dates), End Time before Start Time,
+a call longer than 24 h, amounts with decimal commas.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import geocoder
+
+from models.money import MoneyError, parse_money
+from sim.errors import InputError
+
+from . import calltypes
+from .formats import RESAVE
+
+MAX_CALL_SECONDS = 24 * 3600          # a longer "call" is an input error, not a month of billing
+COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EN": "GB", "KO": "KR"}
+NUMBER_TYPES = {"user": "user", "subscriber": "user", "service": "service", "toll-free": "toll-free",
+                "tollfree": "toll-free", "toll_free": "toll-free", "toll free": "toll-free"}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$", re.I)
+_LOCAL_DATE = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}")
+_SCIENTIFIC = re.compile(r"^\d+([.,]\d+)?[eE]\+?\d+$")
+_NUMBER = re.compile(r"^\+\d[\d*]*$")
+
+
+@dataclass
+class CallRow:
+    """One call of a usage report, in one vocabulary whatever the export (see `read_calls`)."""
+    where: str                 # "file:line" (JSON: "file: row N"), for messages
+    usage_id: str
+    call_id: str
+    conference_id: str
+    call_type: str             # as documented, lower case: user_out, ucap_in, dr_out, ...
+    billing: str               # calltypes.*: user_out, resource_out, free_in, ..., direct_routing, operator_connect
+    direction: str             # Inbound / Outbound
+    upn: str
+    object_id: str
+    display_name: str
+    user_location: str         # ISO 3166-1 alpha-2, or ""
+    number_type: str           # user / service / toll-free, or "" when the export has none
+    caller_number: str         # as reported (obfuscated digits kept: +17185550***; "" when withheld)
+    destination_number: str
+    far_number: str            # the external party: Destination Number out, Caller ID in
+    far_country: str           # ISO code of the external party, "" when unknown (free calls only)
+    country_rule: str          # which field gave far_country
+    start: datetime            # UTC, whole seconds
+    end: datetime | None
+    duration: int              # connected seconds (Duration Seconds)
+    charge: int | None         # reported, in ten-thousandths (models.money); None when not reported
+    fee: int | None
+    currency: str
+    capability: str
+    operator: str
+    domestic: str              # reported Domestic/International
+    columns: dict[str, str] = field(default_factory=dict)   # every input field, under its 2025 column name
+
+    @property
+    def billed_by_credits(self) -> bool:
+        return self.billing not in calltypes.NOT_BILLED
+
+
+def check_text(where: str, cols: dict[str, str]) -> None:
+    for name, value in cols.items():
+        m = _CONTROL.search(value)
+        if m:
+            raise InputError(f"{where}: {name}", f"a control character (U+{ord(m.group()):04X}) at position "
+                                                 f"{m.start() + 1}; remove it or re-export the report")
+
+
+def country(where: str, column: str, text: str) -> str:
+    code = text.strip().upper()
+    if not code:
+        return ""
+    if code not in COUNTRY_CODES:
+        hint = f" (did you mean {COUNTRY_HINTS[code]}?)" if code in COUNTRY_HINTS else ""
+        raise InputError(f"{where}: {column}", f"{text!r} is not an ISO 3166-1 alpha-2 country code{hint}")
+    return code
+
+
+def instant(where: str, column: str, text: str) -> datetime:
+    m = _TIME.match(text.strip())
+    if not m:
+        if _LOCAL_DATE.match(text.strip()):
+            raise InputError(f"{where}: {column}", f"{text!r} is a spreadsheet's local date format, not the export's "
+                                                   f"ISO 8601 UTC time (2026-01-05T17:35:00Z); {RESAVE}")
+        raise InputError(f"{where}: {column}", f"expected an ISO 8601 UTC time like 2026-01-05T14:03:00Z, got {text!r}")
+    tz = (m.group(5) or "Z").upper()
+    dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{m.group(3) or ':00'}{'+00:00' if tz == 'Z' else tz}")
+    return dt.astimezone(timezone.utc)        # fractions of a second dropped: the clock ticks in seconds
+
+
+def number(where: str, column: str, text: str) -> str:
+    """E.164, possibly with obfuscated trailing digits (`+17185550***`), a short code, or "" (withheld)."""
+    t = text.strip()
+    if not t or _NUMBER.match(t) or (t.isdigit() and len(t) <= 6):
+        return t                  # short codes: emergency (911, 112) and service numbers
+    if _SCIENTIFIC.match(t):
+        raise InputError(f"{where}: {column}", f"{t!r} is a phone number a spreadsheet turned into a number in "
+                                               f"scientific notation: its digits are lost; {RESAVE}")
+    if t.isdigit():
+        raise InputError(f"{where}: {column}", f"{t!r} has lost its leading '+' (a spreadsheet read it as a number); "
+                                               f"{RESAVE}, or write it as +{t}")
+    raise InputError(f"{where}: {column}", f"{t!r} is not a phone number: expected E.164 like +12065550100")
+
+
+def money(where: str, column: str, text: str) -> int | None:
+    t = text.strip()
+    if not t:
+        return None
+    if re.match(r"^-?\d+,\d+$", t):
+        raise InputError(f"{where}: {column}", f"{t!r} has a decimal comma (a spreadsheet's locale); {RESAVE}")
+    try:
+        return parse_money(t)
+    except MoneyError as e:
+        raise InputError(f"{where}: {column}", str(e)) from None
+
+
+def seconds(where: str, text: str) -> int:
+    t = text.strip()
+    if t.endswith(".0"):
+        t = t[:-2]
+    if not t.isdigit():
+        raise InputError(f"{where}: Duration Seconds", f"expected a whole number of seconds, got {text!r}")
+    n = int(t)
+    if n > MAX_CALL_SECONDS:
+        raise InputError(f"{where}: Duration Seconds", f"{n} s is longer than a day ({MAX_CALL_SECONDS} s): "
+                                                      "not a call this simulator replays; check the row")
+    return n
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    names = {}
+    for region in COUNTRY_CODES:
+        ex = phonenumbers.example_number(region)
+        name = geocoder.country_name_for_number(ex, "en") if ex else ""
+        if name:
+            names.setdefault(name.lower(), region)
+    names.update({"united states of america": "US", "usa": "US", "uk": "GB", "great britain": "GB"})
+    return names
+
+
+def number_country(far: str) -> tuple[str, str]:
+    """Country of an E.164 number (obfuscated digits read as 0) -> (code or "", rule)."""
+    if not far:
+        return "", ""
+    try:
+        parsed = phonenumbers.parse(far.replace("*", "0"), None)
+    except phonenumbers.NumberParseException:
+        return "", ""
+    region = phonenumbers.region_code_for_number(parsed)
+    if region in COUNTRY_CODES:
+        return region, "number prefix"
+    main = phonenumbers.region_code_for_country_code(parsed.country_code)
+    if main in COUNTRY_CODES:
+        # +1 and others shared by several countries: the digits left do not decide (e.g. obfuscated)
+        return main, f"number prefix +{parsed.country_code} (shared code; taken as its main country {main})"
+    return "", ""
+
+
+def far_country(where: str, cols: dict[str, str], far: str, location: str, outbound: bool) -> tuple[str, str]:
+    ext = country(where, "External Country", cols.get("External Country", ""))
+    if ext:
+        return ext, "External Country"
+    dialed = cols.get("Destination Dialed", "").strip().lower()
+    if dialed and dialed in _country_names():
+        return _country_names()[dialed], "Destination Dialed"
+    code, rule = number_country(far)
+    if code:
+        return code, rule
+    if outbound and location and cols.get("Domestic/International", "").strip().lower() == "domestic":
+        return location, "User Location (a domestic call)"
+    return "", ""
+
+
+def to_row(where: str, cols: dict[str, str], call_type: calltypes.CallType) -> CallRow:
+    check_text(where, cols)
+    usage = cols.get("UsageId", "")
+    if not usage:
+        raise InputError(f"{where}: UsageId", "is empty; every row needs its UsageId (Graph: id)")
+    start = instant(where, "Start Time", cols["Start Time"])
+    end = instant(where, "End Time", cols["End Time"]) if cols.get("End Time") else None
+    duration = seconds(where, cols["Duration Seconds"])
+    if end is not None and end < start:
+        raise InputError(f"{where}: End Time", f"{cols['End Time']} is before the Start Time {cols['Start Time']}")
+    if end is not None and end - start > timedelta(seconds=MAX_CALL_SECONDS + 1):
+        raise InputError(f"{where}: End Time", "more than a day after the Start Time: not a call this simulator "
+                                               "replays; check the row")
+    location = country(where, "User Location", cols.get("User Location", ""))
+    caller = number(where, "Caller ID", cols.get("Caller ID", ""))
+    dest = number(where, "Destination Number", cols.get("Destination Number", ""))
+    outbound = call_type.direction == "Outbound"
+    far = dest if outbound else caller
+    code, rule = far_country(where, cols, far, location, outbound)
+    ntype_text = cols.get("Number Type", "").strip().lower()
+    ntype = NUMBER_TYPES.get(ntype_text)
+    if ntype is None and ntype_text:
+        raise InputError(f"{where}: Number Type", f"expected user/service/toll-free (or Subscriber/Service/TollFree), "
+                                                  f"got {cols['Number Type']!r}")
+    billing = call_type.billing
+    if billing not in calltypes.NOT_BILLED and calltypes.operator_connect(cols.get("Operator", ""),
+                                                                           cols.get("Source of Call Duration", "")):
+        billing = calltypes.OPERATOR_CONNECT
+    return CallRow(
+        where=where, usage_id=usage, call_id=cols.get("Call ID", ""), conference_id=cols.get("Conference ID", ""),
+        call_type=cols["Call Type"].strip().lower(), billing=billing, direction=call_type.direction,
+        upn=cols.get("UPN", ""), object_id=cols.get("Microsoft Entra ObjectId", ""),
+        display_name=cols.get("User Display Name", ""), user_location=location, number_type=ntype or "",
+        caller_number=caller, destination_number=dest, far_number=far, far_country=code, country_rule=rule,
+        start=start, end=end, duration=duration,
+        charge=money(where, "Charge", cols.get("Charge", "")), fee=money(where, "Connection Fee",
+                                                                         cols.get("Connection Fee", "")),
+        currency=cols.get("Currency", ""), capability=cols.get("Capability", ""), operator=cols.get("Operator", ""),
+        domestic=cols.get("Domestic/International", ""), columns=cols)
