@@ -3,11 +3,14 @@ to exit codes (0 ok, 2 bad input, 1 anything else)."""
 from __future__ import annotations
 
 import argparse
-import os
 import contextlib
 import io
+import os
+import signal
 import sys
+import threading
 import traceback
+from importlib import metadata
 from pathlib import Path
 
 from sim.commands.run import cmd_run
@@ -28,12 +31,53 @@ with one message naming the file and key or line; 1 any other failure.
 The scenario keys, result files and metrics are described in README.md."""
 
 
+def _version() -> str:
+    try:
+        return metadata.version("pstn-credits-sim")
+    except metadata.PackageNotFoundError:       # run from a checkout that was never installed
+        import tomllib
+        from pathlib import Path as _P
+        with (_P(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as f:
+            return tomllib.load(f)["project"]["version"]
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGTERM and SIGHUP end a run like Ctrl-C: KeyboardInterrupt in this process, so that the
+    temporary results folder is removed and nothing is half-written. A child process that
+    inherited the handler (a forked worker) just ends quietly, as the signal's default would."""
+    me = os.getpid()
+    if threading.current_thread() is not threading.main_thread():     # only it may set handlers
+        yield
+        return
+
+    def handler(signum, frame):
+        if os.getpid() != me:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)        # one interruption is enough: let the clean-up finish
+        raise KeyboardInterrupt
+
+    watched = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    before = {s: signal.getsignal(s) for s in watched}
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate a Microsoft Teams PSTN tenant and its Communications Credits billing\n"
                     "under one or more funding policies, and compare them.",
         epilog=EPILOG)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only errors: no table, no progress bar, no summary line")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -60,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="independent replications per policy (default 1); with 2 or more the table shows "
                           "mean ± 95%% confidence half-width")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="results folder (default results/<scenario name>/). An existing results folder there "
-                          "is replaced whole, only on success; a non-empty folder that is not a results "
-                          "folder is refused")
+                     help="results folder (default results/<scenario name>/). A results folder this project wrote "
+                          "there (its manifest.json lists every file) is replaced whole, only on success; a folder "
+                          "holding anything else is refused (see --force)")
+    run.add_argument("--force", action="store_true",
+                     help="write into an --out folder that holds files this project did not write: the results "
+                          "replace the project's own files there, the others are left alone")
     run.add_argument("--workers", "-w", type=int, default=None, metavar="W",
                      help="worker processes for the replications (default: the machine's cores); "
                           "results are identical for any W")
@@ -96,12 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet and args.verbose:
         parser.error("--quiet and --verbose exclude each other")
     try:
-        if args.command == "validate":
-            if args.quiet:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    return cmd_validate(args)
-            return cmd_validate(args)
-        return cmd_run(args)
+        if args.seed is not None and args.seed < 0:
+            raise InputError("--seed", f"expected a whole number >= 0, got {args.seed}")
+        with stop_on_signals():
+            if args.command == "validate":
+                if args.quiet:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        return cmd_validate(args)
+                return cmd_validate(args)
+            return cmd_run(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

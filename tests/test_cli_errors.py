@@ -24,7 +24,7 @@ BASE = {
     "policies": [{"name": "p", "initial_funds": 50}],
 }
 
-RATES = "kind,country,per_minute,connection_fee\noutbound,US,0.0200,0\noutbound,GB,0.0350,0\n"
+RATES = "currency,USD\nkind,country,per_minute,connection_fee\noutbound,US,0.0200,0\noutbound,GB,0.0350,0\n"
 
 
 def row(**over):
@@ -123,11 +123,11 @@ def test_malformed_yaml_names_line_and_column(tmp_path, capsys):
 
 @pytest.mark.parametrize("rates,expect", [
     ("country,kind,per_minute,connection_fee\n", ["rates.csv:1", "header"]),
-    (RATES + "outbound,FR,cheap,0\n", ["rates.csv:4", "per_minute"]),
-    (RATES + "outbound,FR,0.00001,0\n", ["rates.csv:4", "4 decimal"]),
-    (RATES + "inbound,FR,0.01,0\n", ["rates.csv:4", "kind"]),
-    (RATES + "outbound,US,0.03,0\n", ["rates.csv:4", "twice"]),
-    (RATES + "outbound,FR,0.01\n", ["rates.csv:4", "4 columns"]),
+    (RATES + "outbound,FR,cheap,0\n", ["rates.csv:5", "per_minute"]),
+    (RATES + "outbound,FR,0.00001,0\n", ["rates.csv:5", "4 decimal"]),
+    (RATES + "inbound,FR,0.01,0\n", ["rates.csv:5", "kind"]),
+    (RATES + "outbound,US,0.03,0\n", ["rates.csv:5", "twice"]),
+    (RATES + "outbound,FR,0.01\n", ["rates.csv:5", "4 columns"]),
 ])
 def test_bad_rate_card_names_the_line(tmp_path, capsys, rates, expect):
     err = run_bad(capsys, setup(tmp_path, rates=rates))

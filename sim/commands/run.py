@@ -33,20 +33,9 @@ def versions() -> dict:
     return out
 
 
-def check_out_folder(out: Path) -> None:
-    """--out may name a new folder, an empty one or an earlier results folder (replaced whole)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError("--out", f"{out} exists and is not a folder")
-    if any(out.iterdir()) and not (out / "summary.json").is_file():
-        raise InputError("--out", f"{out} is not empty and not a results folder (no summary.json); refusing to "
-                                  "replace it: name a new or empty folder")
-
-
 def cmd_run(args) -> int:
     from sim.analysis.summary import aggregate
-    from sim.outputs.folder import atomic_folder
+    from sim.outputs.folder import atomic_folder, check_out_folder
     from sim.outputs.table import comparison_table, write_summary
     from sim.parallel.runner import Job, default_workers, run_all
 
@@ -59,12 +48,12 @@ def cmd_run(args) -> int:
     scenario, world, replay = load(args.scenario, args.seed)
     seed = args.seed if args.seed is not None else scenario.seed
     out = args.out or Path("results") / scenario.name
-    check_out_folder(out)
+    check_out_folder(out, args.force)      # before simulating: a refusal costs nothing
     workers = args.workers or default_workers()
     names = [p.name for p in world.policies]
     _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
                + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, args.force) as tmp:
         job = Job(world, seed, replay, tmp)
         per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
         _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "

@@ -9,15 +9,19 @@ EXIT_OK = 0
 
 
 def cmd_validate(args) -> int:
-    from sim.engine.world import new_pools, user_mix
+    from sim.engine.world import new_pools
 
     scenario, world, replay = load(args.scenario, args.seed)
     pools = new_pools(world)
     print(f"scenario {scenario.name}: {scenario.start:%Y-%m-%d %H:%M}Z + {scenario.days} days, "
           f"currency {scenario.currency}, seed {scenario.seed}")
     print(f"users: {len(world.users)}")
-    for mix, n in sorted(user_mix(world).items()):
-        print(f"  {n:6d}  {mix}")
+    for (country, licences, dialout), n in sorted(licences_as_written(scenario).items()):
+        print(f"  {n:7d}  {country}  {' + '.join(licences)}" + ("" if dialout == "any" else f"  (dial-out: {dialout})"))
+    inferred = len(world.users) - sum(licences_as_written(scenario).values())
+    if inferred:
+        lic = " + ".join(x.value for x in scenario.tenant.replay_default_licences or [])
+        print(f"  {inferred:7d}  inferred from the report: {lic}")
     print("monthly pools (minutes):")
     for p in pools.all():
         if p.capacity:
@@ -36,7 +40,7 @@ def cmd_validate(args) -> int:
         print("expected call attempts per replication:")
         for k, n in expected_volume(world).items():
             print(f"  {n:10.0f}  {k}")
-    print("switches: " + ", ".join(f"{k}={v}" for k, v in scenario.switches.model_dump(mode="json").items()))
+    print("switches: " + ", ".join(f"{k}={_yaml(v)}" for k, v in scenario.switches.model_dump(mode="json").items()))
     print("policies:")
     for p in scenario.policies:
         bits = [p.billing, f"initial {p.model_dump(mode='json')['initial_funds']}"]
@@ -48,3 +52,21 @@ def cmd_validate(args) -> int:
         print(f"  {p.name}: " + ", ".join(bits))
     print("ok")
     return EXIT_OK
+
+
+def licences_as_written(scenario) -> dict[tuple, int]:
+    """Users per (country, licences as the scenario lists them, dial-out policy)."""
+    out: dict[tuple, int] = {}
+    groups = [(u.country, u.licences, u.dialout_policy, 1) for u in scenario.tenant.users]
+    groups += [(g.country, g.licences, g.dialout_policy, g.count) for g in scenario.tenant.generate]
+    for country, licences, dialout, n in groups:
+        key = (country, tuple(lic.value for lic in licences), dialout)
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def _yaml(value) -> str:
+    """A value as YAML writes it: true/false, none for an unset one."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "none" if value is None else str(value)

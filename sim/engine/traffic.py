@@ -270,7 +270,9 @@ def expected_volume(world) -> dict[str, float]:
 def check_rates(world, scenario_path) -> None:
     """Every country synthetic traffic can send to credits needs a rate (R6)."""
     tr = world.scenario.traffic
-    card = world.scenario.rates if isinstance(world.scenario.rates, str) else f"{scenario_path}: rates"
+    from .world import rate_card_path
+    sc = world.scenario
+    card = rate_card_path(sc, world.base_dir) if isinstance(sc.rates, str) else f"{scenario_path}: rates"
     needs = {(OUTBOUND, c) for c in tr.international_destinations}
     needs |= {(OUTBOUND, u.country) for u in world.users if u.licence_set.credits}
     needs |= {(TOLL_FREE_INBOUND, c) for c in tr.toll_free_origins if world.toll_free}

@@ -13,7 +13,7 @@ from models.pools import PoolSet
 from models.rates import RateCard
 from models.timeutil import Clock, add_months
 
-from sim.inputs.ratecard import load_rate_csv, rate_card_from_inline
+from sim.inputs.ratecard import DEFAULT_CARD, load_rate_csv, rate_card_from_inline
 from sim.inputs.scenario import Scenario
 from sim.inputs.tenant import TenantUser, build_users
 
@@ -78,12 +78,17 @@ def _policy(spec, clock: Clock, horizon: int) -> Policy:
     return Policy(spec.name, spec.billing, spec.initial_funds, rule, payment, tuple(sorted(top_ups)))
 
 
+def rate_card_path(scenario: Scenario, base: Path) -> Path:
+    """The scenario's CSV card, relative to the scenario file; without `rates:` the project's card."""
+    return base / scenario.rates if "rates" in scenario.model_fields_set else DEFAULT_CARD
+
+
 def build_world(scenario: Scenario, scenario_path: Path, seed: int | None = None) -> World:
     base = scenario_path.parent
     clock = Clock(scenario.start)
     horizon = scenario.days * 86400
     if isinstance(scenario.rates, str):
-        rates = load_rate_csv(base / scenario.rates)
+        rates = load_rate_csv(rate_card_path(scenario, base), scenario.currency)
     else:
         rates = rate_card_from_inline(scenario.rates)
     sw = scenario.switches

@@ -1,4 +1,7 @@
-"""Loading a rate card: a CSV file `kind,country,per_minute,connection_fee` or inline rates."""
+"""Loading a rate card: a CSV file `kind,country,per_minute,connection_fee[,currency]` or inline rates.
+
+A CSV card states its currency, in a `currency` column or a line `currency,USD` before the
+header; it must be the scenario's (R1: one currency, no conversion)."""
 from __future__ import annotations
 
 import csv
@@ -9,10 +12,22 @@ from models.rates import KINDS, Rate, RateCard
 
 from sim.errors import InputError
 
+from .countries import country_problem
+
 HEADER = ["kind", "country", "per_minute", "connection_fee"]
+# Found from the project, wherever the scenario is (a scenario without `rates:` uses it).
+DEFAULT_CARD = Path(__file__).resolve().parents[2] / "rates" / "illustrative-usd.csv"
 
 
-def load_rate_csv(path: Path) -> RateCard:
+def _currency(where: str, code: str, expected: str) -> None:
+    if not code:
+        raise InputError(where, f"currency is empty; expected the scenario's, {expected}")
+    if code != expected:
+        raise InputError(where, f"the rate card is in {code} but the scenario's currency is {expected}; rates are "
+                                f"never converted: use a card in {expected}, or set `currency: {code}` in the scenario")
+
+
+def load_rate_csv(path: Path, currency: str) -> RateCard:
     card = RateCard()
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -21,21 +36,40 @@ def load_rate_csv(path: Path) -> RateCard:
         raise InputError(str(path), f"cannot read the rate card ({getattr(e, 'strerror', None) or e})") from None
     # Comment lines (#) let the card say what it is, e.g. that its figures are illustrative.
     numbered = [(n, r) for n, r in enumerate(rows, 1) if r and not r[0].lstrip().startswith("#")]
-    if not numbered or [c.strip() for c in numbered[0][1]] != HEADER:
-        raise InputError(f"{path}:{numbered[0][0] if numbered else 1}", f"expected the header {','.join(HEADER)}")
+    stated = None
+    if numbered and numbered[0][1] and numbered[0][1][0].strip() == "currency":
+        n, row = numbered.pop(0)
+        stated = row[1].strip() if len(row) == 2 else None
+        if stated is None:
+            raise InputError(f"{path}:{n}", "expected a line `currency,USD` (the card's ISO 4217 currency)")
+        _currency(f"{path}:{n}", stated, currency)
+    header = [c.strip() for c in numbered[0][1]] if numbered else []
+    if header not in (HEADER, HEADER + ["currency"]):
+        raise InputError(f"{path}:{numbered[0][0] if numbered else 1}",
+                         f"expected the header {','.join(HEADER)} (and a `currency` column, or a line "
+                         "`currency,USD` before it)")
+    has_column = len(header) == 5
+    if stated is None and not has_column:
+        raise InputError(f"{path}:{numbered[0][0]}", "the rate card does not state its currency: add a line "
+                                                     f"`currency,{currency}` before the header, or a `currency` column")
     for n, row in numbered[1:]:
         where = f"{path}:{n}"
-        if len(row) != 4:
-            raise InputError(where, f"expected 4 columns ({','.join(HEADER)}), got {len(row)}")
-        kind, country, per_min, fee = (c.strip() for c in row)
+        if len(row) != len(header):
+            raise InputError(where, f"expected {len(header)} columns ({','.join(header)}), got {len(row)}")
+        kind, country, per_min, fee = (c.strip() for c in row[:4])
+        if has_column:
+            _currency(where, row[4].strip(), currency)
         if kind not in KINDS:
             raise InputError(where, f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        if country != "*" and not (len(country) == 2 and country.isalpha() and country.isupper()):
-            raise InputError(where, f"country must be a two-letter code like US or *, got {country!r}")
-        try:
-            rate = Rate(parse_money(per_min), parse_money(fee or "0"))
-        except MoneyError as e:
-            raise InputError(where, f"per_minute/connection_fee: {e}") from None
+        if country != "*" and (problem := country_problem(country)):
+            raise InputError(where, f"country: {problem} (or * for every other country)")
+        amounts = []
+        for column, text in (("per_minute", per_min), ("connection_fee", fee or "0")):
+            try:
+                amounts.append(parse_money(text))
+            except MoneyError as e:
+                raise InputError(where, f"{column}: {e}") from None
+        rate = Rate(*amounts)
         if rate.per_minute < 0 or rate.connection_fee < 0:
             raise InputError(where, "rates must not be negative")
         table = getattr(card, kind)

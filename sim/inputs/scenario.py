@@ -6,21 +6,21 @@ Amounts become exact integers of ten-thousandths (models.money).
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal
 
 import phonenumbers
-import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PlainSerializer, Tag,
+                      ValidationError, field_validator, model_validator)
 
 from models.licences import DIALOUT_POLICIES, Licence, LicenceError, LicenceSet
 from models.money import MoneyError, format_money, parse_money
 
 from sim.errors import InputError
+
+from .countries import country_problem
+from .yamlfile import describe_validation_error, model_keys, read_yaml
 
 
 def _money(value):
@@ -29,22 +29,22 @@ def _money(value):
     except MoneyError as e:
         raise ValueError(str(e)) from None
     if units < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
+        raise ValueError(f"must not be negative, got {value}")
     return units
 
 
 # Amounts are exact ints of ten-thousandths inside, decimal strings when echoed.
 Money = Annotated[int, BeforeValidator(_money), PlainSerializer(format_money, return_type=str)]
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
 def _country(value):
-    if not isinstance(value, str) or not _COUNTRY_RE.match(value):
-        raise ValueError(f"expected an ISO 3166 two-letter country code like US, got {value!r}")
+    if problem := country_problem(value):
+        raise ValueError(problem)
     return value
 
 
 Country = Annotated[str, BeforeValidator(_country)]
+CountryOrStar = Annotated[str, BeforeValidator(lambda v: v if v == "*" else _country(v))]
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)]
 
 
@@ -83,7 +83,7 @@ class SwitchesSpec(Strict):
     mid_call_cutoff: bool = True
     billing_increment_seconds: int = Field(60, ge=1, le=3600)
     minimum_purchase: Money = 200_000
-    allowances: dict[Licence, dict[str, Annotated[int, Field(ge=0)] | AllowanceOverride]] | None = None
+    allowances: dict[Licence, dict[CountryOrStar, Annotated[int, Field(ge=0)] | AllowanceOverride]] | None = None
 
 
 class UserSpec(Strict):
@@ -155,16 +155,17 @@ def _rate(value):
 RateValue = Annotated[RateSpec, BeforeValidator(_rate)]
 
 
-def _rate_key(value):
-    return value if value == "*" else _country(value)
-
-
-RateKey = Annotated[str, BeforeValidator(_rate_key)]
-
-
 class InlineRates(Strict):
-    outbound: dict[RateKey, RateValue] = {}
-    toll_free_inbound: dict[RateKey, RateValue] = {}
+    outbound: dict[CountryOrStar, RateValue] = {}
+    toll_free_inbound: dict[CountryOrStar, RateValue] = {}
+
+
+# A path or an inline card; the tag picks the branch from the value's type so that a mistake in an
+# inline card is reported at its own key (rates.outbound.GB.per_minute), not as "rates.str".
+RatesField = Annotated[Annotated[str, Tag("path")] | Annotated[InlineRates, Tag("inline")],
+                       Discriminator(lambda v: "path" if isinstance(v, str) else "inline")]
+DEFAULT_RATES = "rates/illustrative-usd.csv"      # the project's card, wherever the scenario is
+UNION_TAGS = {"path", "inline"}
 
 
 class BusinessHours(Strict):
@@ -264,6 +265,13 @@ class TopUpSpec(Strict):
         return self
 
 
+# Files the results folder holds beside the policy folders (sim.outputs writes them).
+RESULT_FILES = ("summary.json", "comparison.md", "comparison.png", "report.xlsx", "manifest.json")
+# Windows' device names cannot be folder names either.
+RESULT_NAMES = {n.lower() for n in RESULT_FILES} | {
+    "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
 class PolicySpec(Strict):
     name: Slug
     billing: Literal["prepaid", "postpay"] = "prepaid"
@@ -293,7 +301,7 @@ class Scenario(Strict):
     seed: int = Field(42, ge=0)
     switches: SwitchesSpec = SwitchesSpec()
     tenant: TenantSpec = TenantSpec()
-    rates: str | InlineRates = "rates/illustrative-usd.csv"
+    rates: RatesField = DEFAULT_RATES
     traffic: TrafficSpec = TrafficSpec()
     policies: list[PolicySpec] = Field(min_length=1)
 
@@ -301,10 +309,17 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _checks(self):
-        names = [p.name for p in self.policies]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"policies: names must be unique, {sorted(dup)[0]!r} is repeated")
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.policies):
+            # Each policy gets a folder and a sheet: names must differ on case-insensitive file
+            # systems and must not be the name of a file the results folder holds.
+            if p.name.lower() in RESULT_NAMES:
+                raise ValueError(f"policies.{i}.name: {p.name!r} is the name of a results file; choose another")
+            if p.name.lower() in seen:
+                first = self.policies[seen[p.name.lower()]].name
+                raise ValueError(f"policies.{i}.name: policy names must be unique ignoring case (each names a "
+                                 f"folder): {p.name!r} repeats {first!r} of policies.{seen[p.name.lower()]}")
+            seen[p.name.lower()] = i
         minimum = self.switches.minimum_purchase
         for i, p in enumerate(self.policies):
             purchases = [("initial_funds", p.initial_funds)] if p.initial_funds else []
@@ -322,67 +337,13 @@ class Scenario(Strict):
         return self.traffic.replay is not None
 
 
-def _format_loc(loc) -> str:
-    return ".".join(str(x) for x in loc if x not in ("function-after[_checks()]",)) or "(top level)"
-
-
-def describe_validation_error(e: ValidationError) -> tuple[str, str]:
-    """The first error as (key path, what is expected), pydantic's jargon trimmed."""
-    err = e.errors(include_url=False)[0]
-    loc = [x for x in err["loc"] if not (isinstance(x, str) and ("[" in x or x.startswith("function")))]
-    msg = err["msg"]
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], (dict, list)):
-        msg = f"{msg}, got {err['input']!r}"
-    if not loc and (m := re.match(r"^([\w.]+): (.*)$", msg, re.S)):
-        loc, msg = m.group(1).split("."), m.group(2)      # a model-level check naming its key
-    more = len(e.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return _format_loc(loc), msg
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML with decimals read from their text into Decimal, never via a float (R1):
-    `0.0185` stays exactly 0.0185. Non-money numbers (rates of calls, shares) are
-    turned into floats by the schema."""
-
-
-def _decimal(loader, node):
-    text = loader.construct_scalar(node)
-    try:
-        value = Decimal(text.replace("_", ""))
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        return yaml.SafeLoader.construct_yaml_float(loader, node)    # .inf, .nan: left to the schema
-    return value
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
-
-
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(str(path), f"cannot read the scenario file ({e.__class__.__name__}: {getattr(e, 'strerror', None) or e})") from None
-    try:
-        data = yaml.load(text, Loader=_DecimalLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(where, f"not valid YAML ({getattr(e, 'problem', None) or e})") from None
+    data = read_yaml(path, "scenario file")
     if not isinstance(data, dict):
         raise InputError(str(path), "expected a YAML mapping of scenario keys (name, start, days, ...)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        key, msg = describe_validation_error(e)
+        key, msg = describe_validation_error(e, UNION_TAGS, model_keys(Scenario))
         raise InputError(f"{path}: {key}", msg) from None

@@ -3,12 +3,15 @@ CSV writing and the guard against formula injection shared by every file."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from sim.errors import InputError
 
 _E164 = re.compile(r"^\+\d{1,15}$")
 
@@ -21,17 +24,67 @@ def inert(text: str) -> str:
     return text
 
 
-@contextmanager
-def atomic_folder(final: Path):
-    """Yield a temporary folder beside `final`; on success it replaces `final` whole.
+MANIFEST = "manifest.json"
 
-    On any failure the temporary folder is removed and `final` is untouched.
+
+def _entries(folder: Path) -> set[str]:
+    """Every file and folder under `folder`, as POSIX paths relative to it."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What in an existing results folder this project did not write (per its manifest)."""
+    try:
+        listed = set(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()          # no (readable) manifest: nothing in it is known to be ours
+    ours = listed | {MANIFEST} if listed else set()
+    ours |= {str(PurePosixPath(f).parent) for f in ours} - {"."}
+    return sorted(_entries(folder) - ours)
+
+
+def check_out_folder(final: Path, force: bool = False) -> None:
+    """--out may be new, empty, or a folder this project wrote (every entry in its manifest).
+
+    Anything else in it is the user's: refused, unless --force, which writes the results
+    into the folder and leaves the other files alone."""
+    if not final.exists():
+        return
+    if not final.is_dir():
+        raise InputError(f"--out {final}", "exists and is not a folder; name a folder")
+    foreign = foreign_entries(final)
+    if foreign and not force:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InputError(f"--out {final}", f"the folder holds files this project did not write ({shown}); "
+                                           "nothing was changed. Name another --out, or add --force to write "
+                                           "the results into it and keep those files")
+
+
+@contextmanager
+def atomic_folder(final: Path, force: bool = False):
+    """Yield a temporary folder beside `final`; on success it replaces `final` whole and a
+    manifest lists what it holds. With `force`, `final` keeps the entries it had that were
+    not ours and the results are moved in beside them.
+
+    On any failure (Ctrl-C, SIGTERM and SIGHUP included: sim.cli turns them into
+    KeyboardInterrupt) the temporary folder is removed and `final` is untouched.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    check_out_folder(final, force)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    except OSError as e:
+        raise InputError(f"--out {final}", f"cannot create the results folder there "
+                                           f"({e.strerror or e.__class__.__name__})") from None
     try:
         yield tmp
+        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        (tmp / MANIFEST).write_text(json.dumps({"written_by": "pstn-credits-sim", "files": files}, indent=1) + "\n",
+                                    encoding="utf-8")
+        if force and final.exists() and foreign_entries(final):
+            _merge_into(tmp, final)
+            return
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -42,6 +95,25 @@ def atomic_folder(final: Path):
     os.replace(tmp, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _merge_into(tmp: Path, final: Path) -> None:
+    """--force onto a folder with the user's files: drop our previous results, move the new in."""
+    try:
+        previous = json.loads((final / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = []
+    for rel in previous:
+        (final / rel).unlink(missing_ok=True)
+    for entry in tmp.iterdir():
+        target = final / entry.name
+        if entry.is_dir():
+            target.mkdir(exist_ok=True)
+            for f in entry.iterdir():
+                os.replace(f, target / f.name)
+        else:
+            os.replace(entry, target)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_csv(path: Path, header: list[str], rows) -> None:

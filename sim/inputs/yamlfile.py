@@ -1,0 +1,144 @@
+"""Reading a YAML input strictly, and saying what is wrong with it in the user's terms.
+
+- decimals are read from their text into Decimal, never via a float (R1);
+- a key given twice in one mapping is an error naming both lines (YAML would let the last win);
+- pydantic's first error becomes (key path, what is expected), with a "did you mean" for a
+  misspelt key and values shown as the user wrote them (no `Decimal('…')`).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from typing import get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import InputError
+
+from .countries import suggest
+
+# Spellings a reader of US documentation will type for this project's British keys.
+US_SPELLINGS = {"licenses": "licences", "license": "licence"}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with exact decimals and no duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        first: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = first.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:          # an unhashable key: SafeLoader reports it below
+                continue
+            if line != key_node.start_mark.line + 1:
+                raise DuplicateKey(key, line, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep)
+
+
+class DuplicateKey(Exception):
+    def __init__(self, key, first: int, again: int):
+        super().__init__(key)
+        self.key, self.first, self.again = key, first, again
+
+
+def _decimal(loader, node):
+    text = loader.construct_scalar(node)
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        return yaml.SafeLoader.construct_yaml_float(loader, node)    # .inf, .nan: left to the schema
+    return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def read_yaml(path: Path, what: str):
+    """The YAML document of `path`; InputError naming the file and line on any fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(str(path), f"cannot read the {what} ({e.__class__.__name__}: "
+                                    f"{getattr(e, 'strerror', None) or e})") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except DuplicateKey as e:
+        raise InputError(f"{path}:{e.again}", f"key `{e.key}` is given twice in one mapping (first on line "
+                                              f"{e.first}); remove one") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise InputError(where, f"not valid YAML ({getattr(e, 'problem', None) or e})") from None
+
+
+def shown(value) -> str:
+    """A value as the user wrote it: 0.5 not Decimal('0.5'), text quoted."""
+    if isinstance(value, Decimal):
+        return str(value)
+    return repr(value)
+
+
+def _loc(err, tags) -> list:
+    # pydantic adds validator and union-branch names to the path; the user never wrote them.
+    return [x for x in err["loc"]
+            if not (isinstance(x, str) and ("[" in x or x.startswith("function") or x in tags))]
+
+
+def model_keys(model) -> set[str]:
+    """Every key a pydantic model and the models nested in it accept (for "did you mean")."""
+    keys: set[str] = set()
+    todo, seen = [model], set()
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            for name, f in t.model_fields.items():
+                keys.add(name)
+                todo.append(f.annotation)
+        else:
+            todo.extend(get_args(t))
+    return keys
+
+
+def describe_validation_error(e: ValidationError, tags=frozenset(), keys=frozenset()) -> tuple[str, str]:
+    """The most telling error as (key path, what is expected), pydantic's jargon trimmed.
+
+    An unknown key comes first: a misspelt key also makes its correct name "missing", and
+    "unknown key `licenses`; did you mean `licences`?" says what to do.
+    """
+    errors = e.errors(include_url=False)
+    err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+    loc = _loc(err, tags)
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if err["type"] == "extra_forbidden":
+        word = str(loc[-1]) if loc else ""
+        missing = [str(_loc(x, tags)[-1]) for x in errors
+                   if x["type"] == "missing" and _loc(x, tags)[:-1] == loc[:-1]]
+        hint = f"; did you mean `{US_SPELLINGS[word.lower()]}`?" if word.lower() in US_SPELLINGS else \
+            suggest(word, missing) or suggest(word, keys)
+        msg = f"unknown key `{word}`{hint}"
+        loc = loc[:-1] + [word]
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], (dict, list)):
+        msg = f"{msg}, got {shown(err['input'])}"
+    if not loc and (m := re.match(r"^([\w.]+): (.*)$", msg, re.S)):
+        loc, msg = m.group(1).split("."), m.group(2)      # a model-level check naming its key
+    msg = re.sub(r"Decimal\('([^']*)'\)", r"\1", msg)
+    more = len(errors) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ".".join(str(x) for x in loc) or "(top level)", msg
