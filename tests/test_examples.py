@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("scenarios/*/*.yaml")])
 IDS = [str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS]
 
-RUN_FILES = ["summary.json", "comparison.md", "comparison.png", "report.xlsx"]
+RUN_FILES = ["summary.json", "comparison.md", "comparison.png", "report.xlsx", "manifest.json"]
 POLICY_FILES = ["cdr.csv", "ledger.csv", "notifications.csv", "disruptions.csv", "pools.csv", "balance.png"]
 SHORT_DAYS = 5
 

@@ -55,7 +55,7 @@ def check_out_folder(final: Path, force: bool = False) -> None:
     foreign = foreign_entries(final)
     if foreign and not force:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise InputError(f"--out {final}", f"the folder holds files this project did not write ({shown}); "
+        raise InputError(f"--out {final}", f"not a results folder this project wrote: it holds {shown}; "
                                            "nothing was changed. Name another --out, or add --force to write "
                                            "the results into it and keep those files")
 
