@@ -180,7 +180,7 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
         profiler = Profiler(interval=0.001)
         profiler.start()
     t0 = time.perf_counter()
-    run = simulate(world, policy, attempts, payment_seed(seed, 0, policy.name), keep_records=cdr)
+    run = simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=cdr)
     sim_s = time.perf_counter() - t0
     write_s = None
     if cdr:

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-w", type=int, default=None, metavar="W",
                      help="worker processes for the replications (default: the machine's cores); "
                           "results are identical for any W")
+    run.add_argument("--baseline", default=None, metavar="NAME",
+                     help="the policy every other policy is compared with, paired over the replications "
+                          "(default: the scenario's first policy)")
     run.add_argument("--no-xlsx", action="store_true",
                      help="skip report.xlsx (the CSVs hold the same data); writing the workbook takes "
                           "about 5 s per million cells")

@@ -219,7 +219,7 @@ def simulate_case(path: Path):
     from sim.parallel.runner import payment_seed
 
     scenario, world, attempts = load(path, None)
-    runs = {p.name: simulate(world, p, attempts, payment_seed(scenario.seed, 0, p.name)) for p in world.policies}
+    runs = {p.name: simulate(world, p, attempts, payment_seed(scenario.seed, 0)) for p in world.policies}
     return world, attempts, runs
 
 

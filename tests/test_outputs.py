@@ -83,7 +83,7 @@ def simulated(results):
     sc, world, replay = load(scenario, None)
     job = Job(world, sc.seed, replay, None)
     attempts = attempts_for(job, 0)
-    runs = {p.name: simulate(world, p, attempts, payment_seed(sc.seed, 0, p.name)) for p in world.policies}
+    runs = {p.name: simulate(world, p, attempts, payment_seed(sc.seed, 0)) for p in world.policies}
     return world, attempts, runs
 
 

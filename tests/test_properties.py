@@ -453,7 +453,7 @@ def test_property_duplicated_usage_id_rows_give_the_same_ledger(replay_world, re
         for name, body in (("clean.csv", rows), ("dups.csv", dups)):
             write_report(Path(d) / name, body)
             attempts = read_report(Path(d) / name, world)
-            run_out = simulate(world, world.policies[0], attempts, payment_seed(1, 0, "p"))
+            run_out = simulate(world, world.policies[0], attempts, payment_seed(1, 0))
             ids = attempts.usage_ids
             journal = [(t, k, a, b, lot, ids[u] if isinstance(u, int) else u, note)
                        for t, k, a, b, lot, u, note in run_out.account.ledger.journal]

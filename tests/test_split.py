@@ -32,7 +32,7 @@ def world_and_attempts(tmp_path_factory):
 def test_month_1_then_month_2_resumed_from_saved_state_equals_one_run(world_and_attempts, keep_records, policy_index):
     world, attempts = world_and_attempts
     policy = world.policies[policy_index]
-    seed = payment_seed(11, 0, policy.name)
+    seed = payment_seed(11, 0)
     whole = simulate(world, policy, attempts, seed, keep_records=keep_records)
 
     first = simulate(world, policy, attempts, seed, keep_records=keep_records, until=FEB_1)
@@ -56,7 +56,7 @@ def test_in_flight_calls_cross_the_split(world_and_attempts):
     from models.calls import CallKind
     world, attempts = world_and_attempts
     policy = world.policies[0]
-    seed = payment_seed(11, 0, policy.name)
+    seed = payment_seed(11, 0)
     whole = simulate(world, policy, attempts, seed, fund_ahead=False)
     paid = (attempts.kind == CallKind.UCAP_IN) & (attempts.t > FEB_1) & (attempts.duration > 600)
     at = int(attempts.t[paid][0]) + 90
@@ -70,7 +70,7 @@ def test_in_flight_calls_cross_the_split(world_and_attempts):
 def test_a_checkpoint_refuses_other_attempts(world_and_attempts):
     world, attempts = world_and_attempts
     policy = world.policies[1]
-    first = simulate(world, policy, attempts, payment_seed(11, 0, policy.name), until=FEB_1)
+    first = simulate(world, policy, attempts, payment_seed(11, 0), until=FEB_1)
     from sim.parallel.runner import Job, attempts_for
     other = attempts_for(Job(world, 12, None, None), 0)
     with pytest.raises(ValueError, match="other call attempts"):

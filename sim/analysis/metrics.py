@@ -15,7 +15,12 @@ MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance
 METRICS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "minutes_lost",
            "users_affected", "credits_purchased", "credits_spent", "credits_expired", "final_balance",
            "recharges_succeeded", "recharges_failed", "notifications", "hours_exhausted",
-           "pool_minutes_used", "overdraft", *SPENT_ON)
+           "pool_minutes_used", "overdraft", *SPENT_ON, "prob_disruption")
+# Counts of events: zero in every replication gets the rule-of-three bound (sim.analysis.stats).
+COUNTS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "users_affected",
+          "recharges_succeeded", "recharges_failed", "notifications")
+PROPORTIONS = ("prob_disruption",)      # 0/1 per replication: the share of replications, Wilson interval
+UNBOUNDED = ("final_balance",)          # may be negative (owed); every other metric is >= 0
 
 
 def metrics_of(run) -> dict[str, Decimal]:
@@ -41,6 +46,7 @@ def metrics_of(run) -> dict[str, Decimal]:
         "hours_exhausted": Decimal(a.exhausted_seconds) / 3600,
         "pool_minutes_used": Decimal(pool_seconds) / 60,
         "overdraft": to_decimal(led.overdrawn),
+        "prob_disruption": 1 if a.blocked or a.cut else 0,
     }
     for name, kinds in SPENT_ON.items():
         values[name] = to_decimal(sum(a.spent_by_kind[k] for k in kinds))

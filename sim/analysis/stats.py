@@ -1,39 +1,151 @@
-"""Replication statistics: mean and 95 % Student-t confidence half-width, exactly.
+"""Confidence intervals over replications (95 %), one function per kind, and the rule that
+picks one per metric (`metric_interval`). Every function takes the per-replication values
+and returns an `Interval`; the run's summary, its comparisons and the precision loop all
+call these.
 
-Money metrics stay Decimal (mean and half-width quantised to 4 places); counts
-and minutes use Decimal too, so summaries are identical on every machine.
+The rule (README, "Reading the comparison table"):
+- one replication: no interval;
+- the same value in every replication: that value, no interval ("constant"); a count that is
+  zero in every replication: 0 with the rule-of-three upper bound 3/n ("rule_of_three");
+- `prob_disruption` (a 0/1 value per replication): Wilson score interval ("wilson");
+- values skewed (|bias-corrected sample skewness| > 1) from at least 10 replications:
+  BCa bootstrap, 9,999 resamples, seeded from the values themselves ("bca");
+- otherwise Student t ("t");
+and no interval reaches past the metric's natural bound (counts and money that cannot be
+negative stay >= 0, a probability in [0, 1]).
+
+Means are exact Decimals; interval ends are quantised half-up to 4 places.
 """
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-# Two-sided 95 % Student t quantiles t(0.975, df).
-_T975 = {1: "12.706", 2: "4.303", 3: "3.182", 4: "2.776", 5: "2.571", 6: "2.447", 7: "2.365",
-         8: "2.306", 9: "2.262", 10: "2.228", 11: "2.201", 12: "2.179", 13: "2.160", 14: "2.145",
-         15: "2.131", 16: "2.120", 17: "2.110", 18: "2.101", 19: "2.093", 20: "2.086", 21: "2.080",
-         22: "2.074", 23: "2.069", 24: "2.064", 25: "2.060", 26: "2.056", 27: "2.052", 28: "2.048",
-         29: "2.045", 30: "2.042", 40: "2.021", 60: "2.000", 120: "1.980"}
+import numpy as np
+from scipy import stats as st
 
-
-def t975(df: int) -> Decimal:
-    if df in _T975:
-        return Decimal(_T975[df])
-    # Between tabulated rows take the next smaller df: its t is larger, so the
-    # interval errs on the wide (conservative) side.
-    return Decimal(_T975[max(k for k in _T975 if k <= df)])
-
-
+LEVEL = 0.95
 Q4 = Decimal("0.0001")
+SKEW_LIMIT = 1.0              # |skewness| above this: bootstrap
+BOOTSTRAP_MIN_N = 10          # BCa needs some replications to estimate its corrections
+BOOTSTRAP_RESAMPLES = 9999
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: Decimal
+    low: Decimal | None       # None: no interval (one replication)
+    high: Decimal | None
+    method: str               # none, constant, rule_of_three, wilson, bca, t
+
+    @property
+    def half_width(self) -> Decimal:
+        """Half the interval's width (the ± of a symmetric interval); 0 without an interval."""
+        if self.low is None:
+            return Decimal(0).quantize(Q4)
+        return ((self.high - self.low) / 2).quantize(Q4, ROUND_HALF_UP)
+
+
+def _q(x) -> Decimal:
+    return Decimal(x).quantize(Q4, ROUND_HALF_UP)
+
+
+def _mean(values: list[Decimal]) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return sum(values, Decimal(0)) / len(values)
+
+
+def t_quantile(df: int, level: float = LEVEL) -> Decimal:
+    """Two-sided Student t quantile, to 6 decimals (the same on every machine)."""
+    return Decimal(f"{st.t.ppf((1 + level) / 2, df):.6f}")
+
+
+def t_interval(values: list[Decimal], lower: Decimal | None = None, upper: Decimal | None = None) -> Interval:
+    """Student t interval of the mean, exact Decimal arithmetic, clipped to [lower, upper]."""
+    n = len(values)
+    mean = _mean(values)
+    if n < 2:
+        return Interval(_q(mean), None, None, "none")
+    with localcontext() as ctx:
+        ctx.prec = 40
+        var = sum(((v - mean) ** 2 for v in values), Decimal(0)) / (n - 1)
+        half = t_quantile(n - 1) * (var / n).sqrt()
+    return _clip(Interval(_q(mean), _q(mean - half), _q(mean + half), "t"), lower, upper)
 
 
 def mean_ci(values: list[Decimal]) -> tuple[Decimal, Decimal]:
-    """(mean, half-width) of per-replication values; half-width 0 for one replication."""
+    """(mean, half-width) of the Student t interval; half-width 0 for one replication."""
+    iv = t_interval(values)
+    return iv.mean, iv.half_width
+
+
+def wilson_interval(successes: int, n: int) -> Interval:
+    """Wilson score interval of a proportion (successes of n)."""
+    if n < 1:
+        raise ValueError("a proportion needs n >= 1")
+    p = successes / n
+    z = st.norm.ppf((1 + LEVEL) / 2)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    mean = Decimal(successes) / Decimal(n)
+    return Interval(_q(mean), _q(max(0.0, centre - half)), _q(min(1.0, centre + half)), "wilson")
+
+
+def rule_of_three(n: int) -> Decimal:
+    """95 % upper bound on a count's mean per replication when all n replications saw none:
+    the total over n replications is Poisson(n λ), and P(0) = e^(-nλ) >= 0.05 gives λ <= 3/n."""
+    return _q(Decimal(3) / Decimal(n))
+
+
+def bootstrap_interval(values: list[Decimal], lower: Decimal | None = None, method: str = "BCa") -> Interval:
+    """scipy.stats.bootstrap interval of the mean; the resampling is seeded from the values, so the
+    same values give the same interval whatever the policy is called or where it stands."""
+    x = np.array([float(v) for v in values])
+    digest = hashlib.sha256(" ".join(str(v) for v in values).encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    res = st.bootstrap((x,), np.mean, confidence_level=LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
+                       method=method, random_state=rng, vectorized=True)
+    low, high = res.confidence_interval
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return t_interval(values, lower)
+    mean = _mean(values)
+    # the ends must hold the mean (a BCa interval of a near-degenerate sample may not)
+    low, high = min(Decimal(float(low)), mean), max(Decimal(float(high)), mean)
+    return _clip(Interval(_q(mean), _q(low), _q(high), method.lower()), lower, None)
+
+
+def skewness(values: list[Decimal]) -> float:
+    x = np.array([float(v) for v in values])
+    if len(x) < 3 or np.all(x == x[0]):
+        return 0.0
+    return float(st.skew(x, bias=False))
+
+
+def metric_interval(values: list[Decimal], *, count: bool, lower: Decimal | None = Decimal(0),
+                    proportion: bool = False) -> Interval:
+    """The interval the module docstring's rule picks for one metric's per-replication values.
+    `count`: the values are counts of events (the rule of three applies); `lower`: the natural
+    lower bound (None: unbounded, e.g. a balance that may be owed); `proportion`: 0/1 values."""
     n = len(values)
-    with localcontext() as ctx:
-        ctx.prec = 40
-        mean = sum(values, Decimal(0)) / n
-        if n < 2:
-            return mean.quantize(Q4, ROUND_HALF_UP), Decimal(0).quantize(Q4)
-        var = sum(((v - mean) ** 2 for v in values), Decimal(0)) / (n - 1)
-        half = t975(n - 1) * (var / n).sqrt()
-        return mean.quantize(Q4, ROUND_HALF_UP), half.quantize(Q4, ROUND_HALF_UP)
+    if n < 2:
+        return Interval(_q(_mean(values)), None, None, "none")
+    if proportion:
+        return wilson_interval(sum(1 for v in values if v), n)
+    if all(v == values[0] for v in values):
+        if count and values[0] == 0:
+            return Interval(_q(0), _q(0), rule_of_three(n), "rule_of_three")
+        return Interval(_q(values[0]), None, None, "constant")
+    if n >= BOOTSTRAP_MIN_N and abs(skewness(values)) > SKEW_LIMIT:
+        return bootstrap_interval(values, lower)
+    return t_interval(values, lower)
+
+
+def _clip(iv: Interval, lower: Decimal | None, upper: Decimal | None) -> Interval:
+    low, high = iv.low, iv.high
+    if lower is not None:
+        low, high = max(low, lower), max(high, lower)
+    if upper is not None:
+        low, high = min(low, upper), min(high, upper)
+    return Interval(iv.mean, low, high, iv.method)

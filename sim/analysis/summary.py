@@ -1,10 +1,12 @@
-"""Metrics over replications: each policy's per-metric mean, 95 % half-width and values."""
+"""Metrics over replications: each policy's per-metric mean, 95 % interval and values, and the
+paired comparisons against the baseline, as summary.json holds them."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from .metrics import METRICS, MONEY
-from .stats import mean_ci
+from .compare import Paired, compare
+from .metrics import COUNTS, METRICS, MONEY, PROPORTIONS, UNBOUNDED
+from .stats import Interval, metric_interval
 
 
 def _fmt(name: str, value: Decimal) -> str | int:
@@ -15,13 +17,36 @@ def _fmt(name: str, value: Decimal) -> str | int:
     return f"{value:.4f}"
 
 
+def interval_of(metric: str, values: list[Decimal]) -> Interval:
+    """The metric's interval by the stated rule (sim.analysis.stats)."""
+    return metric_interval(values, count=metric in COUNTS, proportion=metric in PROPORTIONS,
+                           lower=None if metric in UNBOUNDED else Decimal(0))
+
+
 def aggregate(per_rep: list[dict], policy_names: list[str]) -> dict:
     out = {}
     for name in policy_names:
         out[name] = {}
         for m in METRICS:
             values = [rep[name][m] for rep in per_rep]
-            mean, half = mean_ci(values)
-            out[name][m] = {"mean": f"{mean:.4f}", "ci95_half_width": f"{half:.4f}",
+            iv = interval_of(m, values)
+            out[name][m] = {"mean": f"{iv.mean:.4f}", "ci95_half_width": f"{iv.half_width:.4f}",
+                            "ci95_low": None if iv.low is None else f"{iv.low:.4f}",
+                            "ci95_high": None if iv.high is None else f"{iv.high:.4f}",
+                            "ci_method": iv.method,
                             "replications": [_fmt(m, v) for v in values]}
     return out
+
+
+def comparisons(per_rep: list[dict], policy_names: list[str], baseline: str) -> dict:
+    """summary.json's `comparisons`: {policy: {metric: {diff_mean, half_width, ci95_low, ci95_high,
+    p_value, p_holm, significant}}}; empty with one replication."""
+    return {name: {m: _paired_json(p) for m, p in per_metric.items()}
+            for name, per_metric in compare(per_rep, policy_names, baseline, METRICS).items()}
+
+
+def _paired_json(p: Paired) -> dict:
+    d = p.diff
+    return {"diff_mean": f"{d.mean:.4f}", "half_width": f"{d.half_width:.4f}",
+            "ci95_low": f"{d.low:.4f}", "ci95_high": f"{d.high:.4f}",
+            "p_value": float(f"{p.p_value:.6g}"), "p_holm": float(f"{p.p_holm:.6g}"), "significant": p.significant}

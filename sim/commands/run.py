@@ -34,9 +34,9 @@ def versions() -> dict:
 
 
 def cmd_run(args) -> int:
-    from sim.analysis.summary import aggregate
+    from sim.analysis.summary import aggregate, comparisons
     from sim.outputs.folder import atomic_folder, check_out_folder
-    from sim.outputs.table import comparison_table, write_summary
+    from sim.outputs.table import write_summary
     from sim.parallel.runner import Job, default_workers, run_all
 
     global _T0
@@ -51,6 +51,10 @@ def cmd_run(args) -> int:
     check_out_folder(out, args.force)      # before simulating: a refusal costs nothing
     workers = args.workers or default_workers()
     names = [p.name for p in world.policies]
+    baseline = args.baseline if args.baseline is not None else names[0]
+    if baseline not in names:
+        raise InputError("--baseline", f"expected the name of one of the scenario's policies "
+                                       f"({', '.join(names)}), got {baseline!r}")
     _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
                + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
     with atomic_folder(out, args.force) as tmp:
@@ -59,7 +63,8 @@ def cmd_run(args) -> int:
         _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
                    f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
-        table = comparison_table(summary, args.replications)
+        compared = comparisons(per_rep, names, baseline)
+        table = _report(summary, compared, baseline, args.replications, scenario.currency)
         doc = {
             "scenario": scenario.model_dump(mode="json"),
             "seed": seed,
@@ -67,7 +72,9 @@ def cmd_run(args) -> int:
             "replication_seeds": {"entropy": seed, "spawn_key": "(replication, stream, ...)"},
             "versions": versions(),
             "replay": _replay_info(scenario, replay),
+            "baseline": baseline,
             "policies": summary,
+            "comparisons": compared,
         }
         write_summary(tmp, doc)
         (tmp / "comparison.md").write_text(
@@ -88,10 +95,25 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _report(summary: dict, compared: dict, baseline: str, replications: int, currency: str) -> str:
+    """What `run` prints and comparison.md holds: the paired comparison first (which policy is
+    better, by how much, how sure), then each policy's own figures."""
+    from sim.outputs.paired import headline, paired_table
+    from sim.outputs.table import TABLE_METRICS, comparison_table
+
+    parts = [headline(compared, baseline, replications, currency)]
+    if compared:
+        parts.append(paired_table(compared, TABLE_METRICS))
+        parts.append("(* : significant at 5 % after Holm's correction over every policy and metric)")
+    parts.append(comparison_table(summary))
+    return "\n\n".join(parts)
+
+
 def _table_note(replications: int) -> str:
     if replications < 2:
         return "One replication: no confidence intervals (use --replications 10 for mean ± 95 % CI half-width)."
-    return f"Mean ± 95 % confidence half-width (Student t) over {replications} replications; money in the scenario currency."
+    return (f"Per policy: mean and 95 % interval over {replications} replications (Student t; a bootstrap "
+            "or Wilson interval where shown as (low–high); see README); money in the scenario currency.")
 
 
 def _replay_info(scenario, replay) -> dict | None:

@@ -2,16 +2,17 @@
 
 Every random input has its own stream spawned from the run's seed
 (`numpy.random.SeedSequence`): replication r's traffic comes from
-spawn key (r, 0); policy p's payment declines from (r, 1, crc32(p.name)). So all
-policies of a replication see the same call attempts, adding a policy changes
-nothing else, and results do not depend on the number of workers.
+spawn key (r, 0); its payment-decline draws from (r, 1), the same stream for every
+policy: a policy's k-th card payment attempt draws the k-th number of it. So all
+policies of a replication see the same call attempts and the same decline draws
+(common random numbers for payments too), renaming, adding or reordering policies
+changes nothing else, and results do not depend on the number of workers.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import sys
-import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +29,9 @@ def replication_seed(base: int, rep: int, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(entropy=base, spawn_key=(rep, *key))
 
 
-def payment_seed(base: int, rep: int, policy_name: str) -> np.random.SeedSequence:
-    return replication_seed(base, rep, PAYMENTS, zlib.crc32(policy_name.encode()))
+def payment_seed(base: int, rep: int) -> np.random.SeedSequence:
+    """The replication's decline draws: the same for every policy, never keyed by its name."""
+    return replication_seed(base, rep, PAYMENTS)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def run_task(task: tuple[int, int], job: Job | None = None) -> tuple[int, str, d
     policy = job.world.policies[p]
     attempts = _attempts(job, rep)
     keep = rep == 0 and job.files_dir is not None
-    run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep, policy.name), keep_records=keep)
+    run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep), keep_records=keep)
     if keep:
         from sim.outputs.policy_files import write_policy_files
         write_policy_files(job.files_dir / policy.name, job.world, attempts, run, rep_seed=job.seed)

@@ -1,0 +1,88 @@
+"""The headline of the printed output and comparison.md: each policy against the baseline,
+in words ("auto-200-at-50 blocks 2,104 ± 126 fewer calls than one-time-500"), then the paired
+differences of every table metric (summary.json `comparisons`)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sim.analysis.metrics import MONEY
+
+# metric: (phrase when the policy's value is lower, when higher); {x} is the size of the difference
+PHRASES = {
+    "calls_blocked": ("blocks {x} fewer calls", "blocks {x} more calls"),
+    "calls_cut": ("cuts {x} fewer calls", "cuts {x} more calls"),
+    "users_affected": ("disrupts {x} fewer users", "disrupts {x} more users"),
+    "prob_disruption": ("is {x} less likely to disrupt any call", "is {x} more likely to disrupt any call"),
+    "hours_exhausted": ("runs dry {x} fewer hours", "runs dry {x} more hours"),
+    "credits_spent": ("spends {x} less", "spends {x} more"),
+    "credits_expired": ("forfeits {x} less to expiry", "forfeits {x} more to expiry"),
+    "average_balance": ("ties up {x} less on average", "ties up {x} more on average"),
+}
+HEADLINE = list(PHRASES)
+
+
+def _num(value: Decimal, metric: str) -> str:
+    value = abs(value)
+    if metric in MONEY or metric in ("average_balance", "max_balance"):
+        return f"{value:,.2f}"
+    if metric == "prob_disruption":
+        return f"{value * 100:,.0f}"
+    return f"{value:,.0f}" if value == value.to_integral_value() or value >= 100 else f"{value:,.1f}"
+
+
+def _size(diff: Decimal, half: Decimal, metric: str, currency: str) -> str:
+    text = _num(diff, metric) + (f" ± {_num(half, metric)}" if half else "")
+    if metric == "prob_disruption":
+        return text + " percentage points"
+    return f"{text} {currency}" if metric in MONEY or metric == "average_balance" else text
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def headline(comparisons: dict, baseline: str, replications: int, currency: str) -> str:
+    """One line per policy and significant headline metric; the rest named as not different."""
+    if replications < 2:
+        return (f"One replication: no comparison with the baseline {baseline} is possible "
+                "(run with --replications 2 or more; 10+ for intervals that can be trusted).")
+    lines = [f"Against the baseline {baseline} (paired over {replications} replications on the same calls; "
+             "mean difference ± 95 % half-width, Holm-adjusted p):"]
+    for name, per_metric in comparisons.items():
+        said, same = [], []
+        for m in HEADLINE:
+            c = per_metric.get(m)
+            if c is None:
+                continue
+            if not c["significant"]:
+                if c["p_value"] < 1.0 or Decimal(c["diff_mean"]) != 0:
+                    same.append(m)
+                continue
+            diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
+            phrase = PHRASES[m][0 if diff < 0 else 1].format(x=_size(diff, half, m, currency))
+            every = " in every replication" if half == 0 else ""
+            said.append(f"- {name} {phrase} than {baseline}{every} ({_p(c['p_holm'])})")
+        if not said:
+            said.append(f"- {name}: no significant difference from {baseline} in any headline metric")
+        lines += said
+        if same:
+            lines.append(f"  {name}: no significant difference in {', '.join(same)}")
+    return "\n".join(lines)
+
+
+def paired_table(comparisons: dict, metrics: list[tuple[str, str]]) -> str:
+    """Policy rows, metric columns: mean difference ± half-width, * when Holm-significant."""
+    from tabulate import tabulate
+
+    def cell(c: dict, metric: str) -> str:
+        diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
+        digits = 2 if metric in MONEY else 1
+        text = f"{diff:+,.{digits}f}" if diff else "0"
+        if half:
+            text += f" ± {half:,.{digits}f}"
+        return text + (" *" if c["significant"] else "")
+
+    rows = [[f"{name} − baseline"] + [cell(per_metric[m], m) if m in per_metric else "" for m, _ in metrics]
+            for name, per_metric in comparisons.items()]
+    return tabulate(rows, headers=["difference"] + [label for _, label in metrics], tablefmt="github",
+                    disable_numparse=True)

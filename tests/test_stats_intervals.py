@@ -1,0 +1,163 @@
+"""Confidence intervals of the summary (issue 10), worked by hand: Student t, Wilson, the rule
+of three, natural bounds, the per-metric rule, Holm, paired differences; and coverage
+experiments on models with a known truth, with tolerances from the binomial error of the
+coverage count."""
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from sim.analysis.compare import compare, holm, paired_difference
+from sim.analysis.stats import (bootstrap_interval, metric_interval, rule_of_three, t_interval,
+                                wilson_interval)
+from sim.analysis.summary import interval_of
+
+
+def test_t_interval_by_hand():
+    # mean 3, s = sqrt(2.5) = 1.58114, t(0.975, 4) = 2.776445: half = 2.776445 * 1.58114 / sqrt(5) = 1.96324
+    iv = t_interval([D(1), D(2), D(3), D(4), D(5)])
+    assert (iv.mean, iv.low, iv.high, iv.method) == (D("3.0000"), D("1.0368"), D("4.9632"), "t")
+    assert iv.half_width == D("1.9632")
+
+
+def test_one_replication_has_no_interval():
+    iv = metric_interval([D(7)], count=True)
+    assert (iv.mean, iv.low, iv.high, iv.method, iv.half_width) == (D("7.0000"), None, None, "none", D(0))
+
+
+def test_wilson_by_hand():
+    # 3 of 10, z = 1.959964: centre (0.3 + z²/20) / (1 + z²/10) = 0.355507,
+    # half z / (1 + z²/10) * sqrt(0.021 + z²/400) = 0.247714 -> [0.1078, 0.6032]
+    iv = wilson_interval(3, 10)
+    assert (iv.mean, iv.low, iv.high) == (D("0.3000"), D("0.1078"), D("0.6032"))
+    # 0 of 10: [0, z² / (10 + z²)] = [0, 0.2775]
+    iv = wilson_interval(0, 10)
+    assert (iv.low, iv.high) == (D("0.0000"), D("0.2775"))
+    assert wilson_interval(10, 10).high == D("1.0000") and wilson_interval(10, 10).low == D("0.7225")
+
+
+def test_prob_disruption_uses_wilson_on_the_share_of_replications():
+    iv = interval_of("prob_disruption", [D(1), D(0), D(0), D(1), D(0), D(0), D(0), D(0), D(1), D(0)])
+    assert (iv.method, iv.mean, iv.low, iv.high) == ("wilson", D("0.3000"), D("0.1078"), D("0.6032"))
+
+
+@pytest.mark.parametrize("n, bound", [(10, "0.3000"), (20, "0.1500"), (3, "1.0000"), (7, "0.4286")])
+def test_rule_of_three_by_hand(n, bound):
+    assert rule_of_three(n) == D(bound)
+    iv = interval_of("calls_cut", [D(0)] * n)
+    assert (iv.method, iv.mean, iv.low, iv.high) == ("rule_of_three", D(0), D(0), D(bound))
+
+
+def test_rule_of_three_is_the_poisson_bound():
+    # P(no event in n replications) = exp(-n * 3/n) = 0.0498 <= 0.05: 3/n is (just) a 95 % bound
+    assert np.exp(-3) < 0.05 < np.exp(-2.99)
+
+
+def test_a_value_the_same_in_every_replication_is_no_interval_not_plus_minus_zero():
+    iv = interval_of("credits_purchased", [D("500.0000")] * 5)
+    assert (iv.method, iv.low, iv.high) == ("constant", None, None)
+    iv = interval_of("credits_expired", [D(0)] * 5)          # money: the rule of three is for counts
+    assert iv.method == "constant"
+
+
+def test_no_interval_below_the_natural_bound():
+    # mean 2, s = sqrt(20), half = 2.776445 * 2 = 5.5529: the t interval would reach -3.55
+    iv = interval_of("calls_blocked", [D(0), D(0), D(0), D(0), D(10)])
+    assert (iv.method, iv.low, iv.high) == ("t", D(0), D("7.5529"))
+    # a balance can be owed: no bound
+    assert interval_of("final_balance", [D(0), D(0), D(0), D(0), D(10)]).low == D("-3.5529")
+
+
+def test_skewed_values_from_10_replications_get_a_bca_bootstrap_interval():
+    values = [D(0)] * 8 + [D(3), D(40)]
+    assert abs(st.skew([float(v) for v in values], bias=False)) > 1
+    iv = interval_of("calls_blocked", values)
+    assert iv.method == "bca" and D(0) <= iv.low < iv.mean < iv.high
+    assert iv == interval_of("calls_blocked", list(values)), "seeded from the values: reproducible"
+    # the same values under a t interval: symmetric, clipped at 0
+    assert t_interval(values, D(0)).low == 0
+    assert interval_of("calls_blocked", [D(v) for v in (5, 6, 7, 5, 6, 7, 5, 6, 7, 6)]).method == "t"
+
+
+def test_holm_by_hand():
+    # sorted 0.005 x4 = 0.02, 0.01 x3 = 0.03, 0.03 x2 = 0.06, 0.04 x1 = 0.04 -> running max 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+
+
+def test_paired_difference_by_hand():
+    iv, p = paired_difference([D(12), D(15), D(11), D(14)], [D(10), D(11), D(10), D(11)])
+    # d = 2, 4, 1, 3: mean 2.5, s = 1.29099, t(3) = 3.182446: half 2.0543
+    assert (iv.mean, iv.half_width) == (D("2.5000"), D("2.0543"))
+    assert p == pytest.approx(st.ttest_rel([12, 15, 11, 14], [10, 11, 10, 11]).pvalue)
+    # the same difference every time: the exact sign test, 2 * 0.5^5
+    iv, p = paired_difference([D(5)] * 5, [D(3)] * 5)
+    assert iv.mean == D(2) and iv.half_width == 0 and p == pytest.approx(0.0625)
+    assert paired_difference([D(5)] * 5, [D(5)] * 5)[1] is None
+
+
+def test_compare_holm_corrects_across_the_table_and_skips_untested_differences():
+    per_rep = [{"a": {"x": D(r), "y": D(1)}, "b": {"x": D(r + 1 + r % 2), "y": D(1)}} for r in range(6)]
+    out = compare(per_rep, ["a", "b"], "a", ["x", "y"])
+    assert set(out) == {"b"}
+    assert not out["b"]["y"].tested and out["b"]["y"].p_value == 1.0 and not out["b"]["y"].significant
+    x = out["b"]["x"]
+    assert x.p_holm == pytest.approx(x.p_value)          # one test in the family
+    assert compare(per_rep[:1], ["a", "b"], "a", ["x"]) == {}
+
+
+def _tolerance(batches: int, level: float = 0.95) -> float:
+    """Three binomial standard errors of a coverage share measured over `batches` intervals
+    (coverage count ~ Binomial(batches, level)): a correct interval fails this 0.3 % of the time,
+    and the seeds are fixed."""
+    return 3 * np.sqrt(level * (1 - level) / batches)
+
+
+def test_paired_interval_covers_the_true_difference_at_the_nominal_rate():
+    """Two capacity 'policies' on common Poisson traffic: blocked_c = max(X - c, 0), X ~ Poisson(20).
+    The truth E[blocked_18 - blocked_22] is exact from the Poisson pmf. 600 batches of 20 paired
+    replications; the coverage count is Binomial(600, 0.95) if the interval is right."""
+    lam, batches, n = 20, 600, 20
+    k = np.arange(0, 200)
+    pmf = st.poisson.pmf(k, lam)
+    truth = float(np.sum(pmf * (np.maximum(k - 18, 0) - np.maximum(k - 22, 0))))
+    rng = np.random.default_rng(20261130)
+    covered = 0
+    for _ in range(batches):
+        x = rng.poisson(lam, n)
+        a = [D(int(v)) for v in np.maximum(x - 18, 0)]
+        b = [D(int(v)) for v in np.maximum(x - 22, 0)]
+        iv, _ = paired_difference(a, b)
+        covered += float(iv.low) <= truth <= float(iv.high)
+    assert abs(covered / batches - 0.95) <= _tolerance(batches), covered / batches
+
+
+def test_wilson_coverage_is_near_nominal_exactly():
+    """Coverage of the Wilson interval for prob_disruption, computed exactly over the binomial
+    outcomes (no simulation error). Wilson's coverage oscillates with p; over a grid of p it
+    averages within a point of 95 % and stays above 91 % (its known dips near p = 0 or 1 at
+    small n: Brown, Cai & DasGupta 2001)."""
+    for n in (10, 20, 50):
+        ends = [(float(wilson_interval(s, n).low), float(wilson_interval(s, n).high)) for s in range(n + 1)]
+        covers = [sum(st.binom.pmf(s, n, p) for s, (lo, hi) in enumerate(ends) if lo <= p <= hi)
+                  for p in np.linspace(0.05, 0.95, 19)]
+        assert min(covers) > 0.91 and abs(np.mean(covers) - 0.95) < 0.01, (n, min(covers), np.mean(covers))
+
+
+def test_bootstrap_covers_a_skewed_metric_at_least_as_often_as_t():
+    """Lognormal 'hours exhausted' (sigma 1, known mean e^0.5), 20 replications, 200 batches.
+    Both intervals under-cover at this n (about 85 %: skewed metrics need more replications);
+    BCa covers at least as often as Student t on the same samples, and above 85 % less three
+    binomial standard errors."""
+    rng = np.random.default_rng(7)
+    truth, batches = float(np.exp(0.5)), 200
+    bca = t = 0
+    for _ in range(batches):
+        values = [D(f"{v:.4f}") for v in rng.lognormal(0, 1, 20)]
+        iv = bootstrap_interval(values, D(0))
+        bca += float(iv.low) <= truth <= float(iv.high)
+        iv = t_interval(values, D(0))
+        t += float(iv.low) <= truth <= float(iv.high)
+    assert bca >= t
+    assert bca / batches >= 0.85 - _tolerance(batches, 0.85), bca / batches
