@@ -75,6 +75,17 @@ CASES = [
      ["rates.outbound.GB.per_minute", "cheap"]),
     ("inline rate scalar mistake", {"scenario": with_("rates", {"outbound": {"US": "-0.5"}})},
      ["rates.outbound.US.per_minute", "negative"]),
+    # what the run would cost, refused before simulating, naming the key that drives it
+    ("absurd call rate", {"scenario": with_("traffic", {"user_outbound_calls_per_day": 1e9})},
+     ["traffic.user_outbound_calls_per_day", "20,000,000", "call attempts"]),
+    ("absurd billing events", {"scenario": {**BASE, "days": 3660, "switches": {"billing_increment_seconds": 1},
+                                            "traffic": {"call_minutes": {"mean": 600}}}},
+     ["traffic.user_outbound_calls_per_day", "billing events"]),
+    ("absurd toll-free volume", {"scenario": {**BASE, "tenant": {**BASE["tenant"], "toll_free_numbers": [
+        {"number": "+18885550100"}]}, "traffic": {"toll_free_calls_per_day": 1e7}}},
+     ["traffic.toll_free_calls_per_day", "call attempts"]),
+    ("group above the maximum", {"scenario": with_("tenant.generate", [
+        {"count": 1_000_001, "country": "US", "licences": ["PHONE_SYSTEM"]}])}, ["tenant.generate.0.count", "1000000"]),
     ("negative decimal amount", raw(SCENARIO.replace("initial_funds: 50", "initial_funds: -50.5")),
      ["policies.0.initial_funds", "-50.5"]),
 ]

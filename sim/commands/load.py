@@ -11,6 +11,7 @@ def load(path: Path, seed: int | None):
     """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
     from sim.inputs.replay import read_report, replay_paths
     from sim.inputs.scenario import load_scenario
+    from sim.engine.bounds import check_cost, replay_cost, synthetic_cost
     from sim.engine.world import build_world
 
     scenario = load_scenario(path)
@@ -18,10 +19,17 @@ def load(path: Path, seed: int | None):
     replay = None
     if scenario.is_replay:
         replay = read_report(replay_paths(path.parent, scenario.traffic.replay), world)
+        cost = replay_cost(world, replay)
+    else:
+        from sim.engine.traffic import expected_volume
+        cost = synthetic_cost(world, expected_volume(world))
+    check_cost(cost, str(path))          # before the rates: the cost is what to fix first
+    if replay is not None:
         check_replay_rates(world, replay)
     else:
         from sim.engine.traffic import check_rates
         check_rates(world, path)
+    world.cost = cost
     return scenario, world, replay
 
 

@@ -40,6 +40,7 @@ def cmd_validate(args) -> int:
         print("expected call attempts per replication:")
         for k, n in expected_volume(world).items():
             print(f"  {n:10.0f}  {k}")
+    print(f"cost: {world.cost.describe()} (within the limits)")
     print("switches: " + ", ".join(f"{k}={_yaml(v)}" for k, v in scenario.switches.model_dump(mode="json").items()))
     print("policies:")
     for p in scenario.policies:

@@ -268,15 +268,28 @@ def expected_volume(world) -> dict[str, float]:
 
 
 def check_rates(world, scenario_path) -> None:
-    """Every country synthetic traffic can send to credits needs a rate (R6)."""
-    tr = world.scenario.traffic
+    """Every country synthetic traffic can send to credits needs a rate (R6), and only those: a
+    call reaches credits only if its payer holds the credits licence (toll-free: always), its
+    dial-out policy lets it out, and the traffic makes such calls at all (R3)."""
     from .world import rate_card_path
+    tr = world.scenario.traffic
     sc = world.scenario
     card = rate_card_path(sc, world.base_dir) if isinstance(sc.rates, str) else f"{scenario_path}: rates"
-    needs = {(OUTBOUND, c) for c in tr.international_destinations}
-    needs |= {(OUTBOUND, u.country) for u in world.users if u.licence_set.credits}
-    needs |= {(TOLL_FREE_INBOUND, c) for c in tr.toll_free_origins if world.toll_free}
-    needs |= {(TOLL_FREE_INBOUND, u.country) for u in world.users if u.licence_set.audio_conferencing}
+    share = tr.international_share
+    needs = set()
+    for u in world.users:
+        lic = u.licence_set
+        calls = lic.can_place_pstn_calls and tr.user_outbound_calls_per_day > 0
+        dials = lic.audio_conferencing and tr.meetings_per_organiser_per_day > 0 and tr.dial_outs_per_meeting > 0
+        if lic.credits and (calls or dials) and u.dialout_policy != "none":
+            if share < 1:
+                needs.add((OUTBOUND, u.country))
+            if share > 0 and u.dialout_policy == "any":
+                needs |= {(OUTBOUND, c) for c in tr.international_destinations}
+        if lic.audio_conferencing and tr.meetings_per_organiser_per_day > 0 and tr.toll_free_dial_ins_per_meeting > 0:
+            needs.add((TOLL_FREE_INBOUND, u.country))
+    if tr.toll_free_calls_per_day > 0 and any(x.serves != "conference_bridge" for x in world.toll_free):
+        needs |= {(TOLL_FREE_INBOUND, c) for c in tr.toll_free_origins}
     for kind, country in sorted(needs):
         if world.rates.lookup(kind, country) is None:
             raise InputError(str(card), f"no {kind} rate for {country}, which the scenario's traffic may "

@@ -38,6 +38,7 @@ class World:
     switches: Switches
     policies: list[Policy]
     upn_index: dict[str, int] = field(default_factory=dict)
+    cost: object = None            # sim.engine.bounds.Cost, set once the inputs are checked
 
     def add_user(self, user: TenantUser) -> int:
         """Replay with `replay_users: infer` adds users met in the report."""
