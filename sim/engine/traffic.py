@@ -2,39 +2,35 @@
 
 Every random input has its own named stream (`Streams`), spawned from the
 replication's SeedSequence, so changing one input (or a policy) never shifts
-another. Rates are per user (or per number) per day:
+another. Rates are per user (or per number) per day, spread over the day by
+`profiles` (business hours or a weekly profile, in each user's or number's local
+time), times the `growth` factor:
 
-- user outbound / inbound: uniform within business hours in the user's local
-  time, on weekdays only when asked; a share international over the destinations;
+- user outbound / inbound: per user (a user's or group's own outbound rate, else the
+  traffic block's); a share international over the destinations;
 - emergency: a small rate at any hour;
-- toll-free inbound: per number, over a daily profile in the number's local time
-  (peaks mid-morning and mid-afternoon, quiet nights, lighter weekends);
-- meetings: per Audio Conferencing organiser within business hours, each with
-  Poisson numbers of dial-outs, toll-free dial-ins and toll dial-ins.
+- toll-free inbound: per number, its own rate, weekly profile and origin mix (default
+  the contact-centre week: peaks mid-morning and mid-afternoon, lighter weekends);
+- meetings: per Audio Conferencing organiser, each with Poisson numbers of dial-outs,
+  toll-free dial-ins and toll dial-ins.
+
+Call lengths come from `call_minutes`, or the kind's own `call_minutes_by_kind` entry.
 """
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from models.calls import CallKind
+from models.calls import KIND_NAME, CallKind
 from models.rates import OUTBOUND, TOLL_FREE_INBOUND
 
 from sim.inputs.attempts import TENANT, Attempts
 from sim.errors import InputError
-from sim.inputs.tenant import country_timezone
+
+from .profiles import ALL_HOURS, arrivals, business_segments, grown, weekly_segments
 
 DIAL_OUT_WITHIN_SECONDS = 300        # participants are called in the meeting's first 5 minutes
-
-# Relative toll-free call intensity by local hour (a contact centre's day).
-HOURLY_PROFILE = np.array([0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.2, 0.5, 1.0, 1.4, 1.6, 1.4, 1.1,
-                           1.2, 1.5, 1.5, 1.3, 1.0, 0.6, 0.4, 0.3, 0.2, 0.1, 0.07])
-WEEKEND_FACTOR = 0.3
-
 
 class Streams:
     """Named, independent random streams of one replication."""
@@ -48,51 +44,46 @@ class Streams:
 
 
 def durations(rng: np.random.Generator, spec, n: int) -> np.ndarray:
-    """Whole seconds (>= 1) from call_minutes; `mean` is the distribution's mean in minutes."""
+    """Whole seconds (>= 1) from a call_minutes spec; `mean` is the distribution's mean in minutes."""
     if spec.distribution == "fixed":
         minutes = np.full(n, spec.mean)
     elif spec.distribution == "exponential":
         minutes = rng.exponential(spec.mean, n)
+    elif spec.distribution == "empirical":
+        q = np.asarray(spec.quantiles)
+        minutes = np.interp(rng.random(n), np.linspace(0, 1, len(q)), q)
     else:
         mu = np.log(spec.mean) - spec.sigma ** 2 / 2
         minutes = rng.lognormal(mu, spec.sigma, n)
     return np.maximum(1, np.rint(minutes * 60)).astype(np.int64)
 
 
-@lru_cache(maxsize=256)
-def business_windows(start: datetime, horizon: int, tz: str, hours: tuple[str, str, bool]):
-    """(starts, lengths) in seconds since `start` of every business window in [0, horizon)."""
-    zone = ZoneInfo(tz)
-    open_h, close_h, weekdays_only = hours
-    h0, m0 = map(int, open_h.split(":"))
-    h1, m1 = map(int, close_h.split(":"))
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = (start + timedelta(seconds=horizon)).astimezone(zone).date()
-    starts, lengths = [], []
-    day = first
-    while day <= last:
-        if not (weekdays_only and day.weekday() >= 5):
-            a = datetime.combine(day, time(h0, m0), zone)
-            b = datetime.combine(day + timedelta(days=h1 // 24), time(h1 % 24, m1), zone)
-            s = max(0.0, (a - start).total_seconds())
-            e = min(float(horizon), (b - start).total_seconds())
-            if e > s:
-                starts.append(s)
-                lengths.append(e - s)
-        day += timedelta(days=1)
-    return np.array(starts), np.array(lengths)
+def user_segments(world, tz: str):
+    """Segments of users in zone `tz`: the weekly profile if given, else business hours; grown."""
+    tr = world.scenario.traffic
+    start, horizon = world.clock.start, world.horizon
+    if tr.weekly_profile is not None:
+        segments = weekly_segments(start, horizon, tz, tr.weekly_profile)
+    else:
+        bh = tr.business_hours
+        segments = business_segments(start, horizon, tz, (bh.start, bh.end, bh.weekdays_only))
+    return grown(segments, tr.growth, horizon)
 
 
-def _in_windows(rng, n_units: int, rate_per_window: float, starts, lengths, full: float):
-    """Poisson arrivals for n_units units over windows; returns (unit index, t)."""
-    if n_units == 0 or len(starts) == 0 or rate_per_window <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lam = rate_per_window * (lengths / full)
-    counts = rng.poisson(np.broadcast_to(lam, (n_units, len(lam))))
-    flat = np.repeat(np.arange(counts.size), counts.ravel())
-    unit, window = np.divmod(flat, len(lam))
-    t = starts[window] + rng.random(len(flat)) * lengths[window]
-    return unit, t.astype(np.int64)
+def _all_hours(world):
+    return grown(weekly_segments(world.clock.start, world.horizon, "UTC", ALL_HOURS), world.scenario.traffic.growth,
+                 world.horizon)
+
+
+def toll_free_segments(world, tfn):
+    return grown(weekly_segments(world.clock.start, world.horizon, tfn.tz, tfn.weekly_profile),
+                 world.scenario.traffic.growth, world.horizon)
+
+
+def outbound_rates(world, ix: np.ndarray) -> np.ndarray:
+    default = world.scenario.traffic.user_outbound_calls_per_day
+    rates = [world.users[i].outbound_calls_per_day for i in ix]
+    return np.array([default if r is None else r for r in rates], float)
 
 
 def _choice(rng, weights: dict[str, float], n: int) -> np.ndarray:
@@ -155,52 +146,47 @@ class _Builder:
 def generate(world, seed: np.random.SeedSequence) -> Attempts:
     tr = world.scenario.traffic
     s = Streams(seed)
-    start, horizon = world.clock.start, world.horizon
-    bh = (tr.business_hours.start, tr.business_hours.end, tr.business_hours.weekdays_only)
     out = _Builder()
     users = world.users
     user_country = np.array([u.country for u in users]) if users else np.zeros(0, "<U2")
     callers = _users_by_timezone(world, lambda u: u.licence_set.can_place_pstn_calls)
 
-    # user outbound and inbound, within business hours in each user's time zone
+    # user outbound and inbound, over the user profile in each user's time zone
     for tz, ix in callers.items():
-        starts, lengths = business_windows(start, horizon, tz, bh)
-        full = lengths.max() if len(lengths) else 1.0
-        u, t = _in_windows(s[f"user_out.arrivals.{tz}"], len(ix), tr.user_outbound_calls_per_day, starts, lengths, full)
+        segments = user_segments(world, tz)
+        u, t = arrivals(s[f"user_out.arrivals.{tz}"], outbound_rates(world, ix), segments)
         payer = ix[u]
         intl = s[f"user_out.international.{tz}"].random(len(t)) < tr.international_share
         dest = user_country[payer].copy()
         dest[intl] = _choice(s[f"user_out.destinations.{tz}"], tr.international_destinations, int(intl.sum()))
-        out.add(t, CallKind.USER_OUT, payer, dest, durations(s[f"user_out.durations.{tz}"], tr.call_minutes, len(t)))
-        u, t = _in_windows(s[f"user_in.arrivals.{tz}"], len(ix), tr.user_inbound_calls_per_day, starts, lengths, full)
-        out.add(t, CallKind.USER_IN, ix[u], user_country[ix[u]], durations(s[f"user_in.durations.{tz}"], tr.call_minutes, len(t)))
+        out.add(t, CallKind.USER_OUT, payer, dest, durations(s[f"user_out.durations.{tz}"], tr.minutes_of("user_out"), len(t)))
+        u, t = arrivals(s[f"user_in.arrivals.{tz}"], np.full(len(ix), tr.user_inbound_calls_per_day), segments)
+        out.add(t, CallKind.USER_IN, ix[u], user_country[ix[u]],
+                durations(s[f"user_in.durations.{tz}"], tr.minutes_of("user_in"), len(t)))
 
     # emergency calls: any hour, never blocked, never charged
-    all_callers = np.concatenate(list(callers.values())) if callers else np.zeros(0, np.int64)
-    rng = s["emergency.arrivals"]
-    n = rng.poisson(tr.emergency_calls_per_user_per_year * len(all_callers) * horizon / (365 * 86400))
-    if n and len(all_callers):
-        payer = np.sort(all_callers)[rng.integers(0, len(all_callers), n)]
-        out.add(rng.integers(0, horizon, n), CallKind.EMERGENCY, payer, user_country[payer],
-                durations(s["emergency.durations"], tr.call_minutes, n))
+    all_callers = np.sort(np.concatenate(list(callers.values()))) if callers else np.zeros(0, np.int64)
+    u, t = arrivals(s["emergency.arrivals"], np.full(len(all_callers), tr.emergency_calls_per_user_per_year / 365),
+                    _all_hours(world))
+    payer = all_callers[u]
+    out.add(t, CallKind.EMERGENCY, payer, user_country[payer], durations(s["emergency.durations"], tr.minutes_of("emergency"), len(t)))
 
-    # toll-free numbers serving call queues and auto attendants: a daily profile in local time
+    # toll-free numbers serving call queues and auto attendants: each its own rate, week and origins
     for k, tfn in enumerate(world.toll_free):
         if tfn.serves == "conference_bridge":
             continue
-        t = _profile_arrivals(s[f"toll_free.arrivals.{k}"], start, horizon, country_timezone(tfn.country),
-                              tr.toll_free_calls_per_day)
-        origin = _choice(s[f"toll_free.origins.{k}"], tr.toll_free_origins, len(t))
-        out.add(t, CallKind.UCAP_IN, TENANT, origin, durations(s[f"toll_free.durations.{k}"], tr.call_minutes, len(t)), tf=k)
+        _, t = arrivals(s[f"toll_free.arrivals.{k}"], np.array([tfn.calls_per_day]), toll_free_segments(world, tfn))
+        origin = _choice(s[f"toll_free.origins.{k}"], tfn.origins, len(t))
+        out.add(t, CallKind.UCAP_IN, TENANT, origin,
+                durations(s[f"toll_free.durations.{k}"], tr.minutes_of("toll_free_in"), len(t)), tf=k)
 
     # meetings of Audio Conferencing organisers, with dial-outs and dial-ins
     bridge = next((k for k, x in enumerate(world.toll_free) if x.serves == "conference_bridge"), -1)
     organisers = _users_by_timezone(world, lambda u: u.licence_set.audio_conferencing)
     conf_base = 0
     for tz, ix in organisers.items():
-        starts, lengths = business_windows(start, horizon, tz, bh)
-        full = lengths.max() if len(lengths) else 1.0
-        u, mt = _in_windows(s[f"meetings.arrivals.{tz}"], len(ix), tr.meetings_per_organiser_per_day, starts, lengths, full)
+        u, mt = arrivals(s[f"meetings.arrivals.{tz}"], np.full(len(ix), tr.meetings_per_organiser_per_day),
+                         user_segments(world, tz))
         org = ix[u]
         meeting = conf_base + np.arange(len(mt))
         conf_base += len(mt)
@@ -215,51 +201,28 @@ def generate(world, seed: np.random.SeedSequence) -> Attempts:
             if kind == CallKind.CONF_OUT:
                 intl = s[f"meetings.{name}.international.{tz}"].random(len(m)) < tr.international_share
                 country[intl] = _choice(s[f"meetings.{name}.destinations.{tz}"], tr.international_destinations, int(intl.sum()))
-            out.add(t, kind, payer, country, durations(s[f"meetings.{name}.durations.{tz}"], tr.call_minutes, len(m)),
+            out.add(t, kind, payer, country, durations(s[f"meetings.{name}.durations.{tz}"], tr.minutes_of(KIND_NAME[kind]), len(m)),
                     conf=meeting[m], tf=-1 if kind == CallKind.CONF_OUT else bridge)
-    return out.build(horizon, [x.number for x in world.toll_free])
-
-
-def _profile_arrivals(rng, start: datetime, horizon: int, tz: str, per_day: float) -> np.ndarray:
-    """Poisson arrivals, piecewise constant per local hour, averaging `per_day` a day."""
-    if per_day <= 0:
-        return np.zeros(0, np.int64)
-    zone = ZoneInfo(tz)
-    hours = np.arange(0, horizon, 3600)
-    local = [(start + timedelta(seconds=int(h))).astimezone(zone) for h in hours]
-    weight = np.array([HOURLY_PROFILE[d.hour] * (WEEKEND_FACTOR if d.weekday() >= 5 else 1.0) for d in local])
-    week_mean = (HOURLY_PROFILE.sum() * (5 + 2 * WEEKEND_FACTOR)) / 7      # mean daily weight
-    lam = per_day * weight / week_mean
-    lengths = np.minimum(3600, horizon - hours)
-    lam = lam * lengths / 3600
-    counts = rng.poisson(lam)
-    idx = np.repeat(np.arange(len(hours)), counts)
-    return (hours[idx] + rng.random(len(idx)) * lengths[idx]).astype(np.int64)
+    return out.build(world.horizon, [x.number for x in world.toll_free])
 
 
 def expected_volume(world) -> dict[str, float]:
-    """Expected call attempts per replication, by kind (for `validate`)."""
+    """Expected call attempts per replication, by kind (for `validate`): the same weights `generate` draws from."""
     tr = world.scenario.traffic
-    start, horizon = world.clock.start, world.horizon
-    bh = (tr.business_hours.start, tr.business_hours.end, tr.business_hours.weekdays_only)
 
-    def business_days(users):
-        total = 0.0
-        for tz, ix in _users_by_timezone(world, users).items():
-            _, lengths = business_windows(start, horizon, tz, bh)
-            if len(lengths):
-                total += len(ix) * (lengths / lengths.max()).sum()
-        return total
+    def total(select, rates):
+        return sum(float(rates(ix).sum() * user_segments(world, tz)[2].sum())
+                   for tz, ix in _users_by_timezone(world, select).items())
 
-    caller_days = business_days(lambda u: u.licence_set.can_place_pstn_calls)
-    meetings = business_days(lambda u: u.licence_set.audio_conferencing) * tr.meetings_per_organiser_per_day
-    callers = sum(1 for u in world.users if u.licence_set.can_place_pstn_calls)
-    queues = sum(1 for x in world.toll_free if x.serves != "conference_bridge")
+    can_call = lambda u: u.licence_set.can_place_pstn_calls        # noqa: E731
+    meetings = total(lambda u: u.licence_set.audio_conferencing, lambda ix: np.full(len(ix), tr.meetings_per_organiser_per_day))
+    callers = sum(1 for u in world.users if can_call(u))
     return {
-        "user_out": caller_days * tr.user_outbound_calls_per_day,
-        "user_in": caller_days * tr.user_inbound_calls_per_day,
-        "emergency": tr.emergency_calls_per_user_per_year * callers * horizon / (365 * 86400),
-        "toll_free_in": queues * tr.toll_free_calls_per_day * horizon / 86400,
+        "user_out": total(can_call, lambda ix: outbound_rates(world, ix)),
+        "user_in": total(can_call, lambda ix: np.full(len(ix), tr.user_inbound_calls_per_day)),
+        "emergency": tr.emergency_calls_per_user_per_year / 365 * callers * float(_all_hours(world)[2].sum()),
+        "toll_free_in": sum(x.calls_per_day * float(toll_free_segments(world, x)[2].sum())
+                            for x in world.toll_free if x.serves != "conference_bridge"),
         "meetings": meetings,
         "conf_out": meetings * tr.dial_outs_per_meeting,
         "conf_in_toll_free": meetings * tr.toll_free_dial_ins_per_meeting,
@@ -279,7 +242,8 @@ def check_rates(world, scenario_path) -> None:
     needs = set()
     for u in world.users:
         lic = u.licence_set
-        calls = lic.can_place_pstn_calls and tr.user_outbound_calls_per_day > 0
+        rate = tr.user_outbound_calls_per_day if u.outbound_calls_per_day is None else u.outbound_calls_per_day
+        calls = lic.can_place_pstn_calls and rate > 0
         dials = lic.audio_conferencing and tr.meetings_per_organiser_per_day > 0 and tr.dial_outs_per_meeting > 0
         if lic.credits and (calls or dials) and u.dialout_policy != "none":
             if share < 1:
@@ -288,8 +252,9 @@ def check_rates(world, scenario_path) -> None:
                 needs |= {(OUTBOUND, c) for c in tr.international_destinations}
         if lic.audio_conferencing and tr.meetings_per_organiser_per_day > 0 and tr.toll_free_dial_ins_per_meeting > 0:
             needs.add((TOLL_FREE_INBOUND, u.country))
-    if tr.toll_free_calls_per_day > 0 and any(x.serves != "conference_bridge" for x in world.toll_free):
-        needs |= {(TOLL_FREE_INBOUND, c) for c in tr.toll_free_origins}
+    for x in world.toll_free:
+        if x.serves != "conference_bridge" and x.calls_per_day > 0:
+            needs |= {(TOLL_FREE_INBOUND, c) for c in x.origins}
     for kind, country in sorted(needs):
         if world.rates.lookup(kind, country) is None:
             raise InputError(str(card), f"no {kind} rate for {country}, which the scenario's traffic may "

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
+import phonenumbers
+
 from models.account import Payer
 from models.licences import LicenceSet
 from models.policy import AutoRechargeRule, Payment, Policy, Switches
@@ -15,7 +17,9 @@ from models.timeutil import Clock, add_months
 
 from sim.inputs.ratecard import DEFAULT_CARD, load_rate_csv, rate_card_from_inline
 from sim.inputs.scenario import Scenario
-from sim.inputs.tenant import TenantUser, build_users
+from sim.inputs.tenant import TenantUser, build_users, country_timezone, number_timezone
+
+from .profiles import CONTACT_CENTRE_WEEK
 
 
 @dataclass
@@ -23,6 +27,19 @@ class TollFreeNumber:
     number: str
     serves: str
     country: str
+    tz: str = "UTC"
+    calls_per_day: float = 0.0
+    weekly_profile: tuple[float, ...] = CONTACT_CENTRE_WEEK
+    origins: dict[str, float] = field(default_factory=lambda: {"US": 1.0})
+
+
+def _toll_free(spec, traffic) -> TollFreeNumber:
+    """A number's own traffic keys, else the traffic block's; its zone: the key, its area code, its country."""
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(spec.number)) or "US"
+    tz = spec.timezone or number_timezone(spec.number) or country_timezone(country)
+    return TollFreeNumber(spec.number, spec.serves, country, tz,
+                          traffic.toll_free_calls_per_day if spec.calls_per_day is None else spec.calls_per_day,
+                          spec.weekly_profile or CONTACT_CENTRE_WEEK, spec.origins or traffic.toll_free_origins)
 
 
 @dataclass
@@ -101,10 +118,7 @@ def build_world(scenario: Scenario, scenario_path: Path, seed: int | None = None
                         sw.minimum_purchase, allowances)
     users = build_users(scenario, seed if seed is not None else scenario.seed)
     payers = [Payer(u.upn, u.country, u.licence_set, u.dialout_policy) for u in users]
-    import phonenumbers
-    toll_free = [TollFreeNumber(t.number, t.serves,
-                                phonenumbers.region_code_for_number(phonenumbers.parse(t.number)) or "US")
-                 for t in scenario.tenant.toll_free_numbers]
+    toll_free = [_toll_free(t, scenario.traffic) for t in scenario.tenant.toll_free_numbers]
     policies = [_policy(p, clock, horizon) for p in scenario.policies]
     world = World(scenario, base, clock, horizon, users, payers, toll_free, rates, switches, policies)
     world.upn_index = {u.upn.lower(): i for i, u in enumerate(users)}

@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PlainSerializer, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError,
+                      field_validator, model_validator)
 
 from models.licences import DIALOUT_POLICIES, Licence, LicenceError, LicenceSet
 from models.money import MoneyError, format_money, parse_money
 
 from sim.errors import InputError
 
-from .countries import country_problem
+from .spec_base import Country, Strict, Timezone, WeeklyProfile, _country, shares
+from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
 from .yamlfile import describe_validation_error, model_keys, read_yaml
 
 
@@ -37,13 +38,6 @@ def _money(value):
 Money = Annotated[int, BeforeValidator(_money), PlainSerializer(format_money, return_type=str)]
 
 
-def _country(value):
-    if problem := country_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-Country = Annotated[str, BeforeValidator(_country)]
 CountryOrStar = Annotated[str, BeforeValidator(lambda v: v if v == "*" else _country(v))]
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)]
 
@@ -69,10 +63,6 @@ DialoutPolicy = Literal["any", "domestic", "none"]
 assert set(DIALOUT_POLICIES) == {"any", "domestic", "none"}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class AllowanceOverride(Strict):
     domestic: int | None = Field(None, ge=0)
     international: int | None = Field(None, ge=0)
@@ -93,6 +83,8 @@ class UserSpec(Strict):
     dialout_policy: DialoutPolicy = "any"
     display_name: str | None = None
     number: str | None = None
+    timezone: Timezone | None = None                    # default: from the number's area code, else the country's
+    outbound_calls_per_day: float | None = Field(None, ge=0)   # default: traffic.user_outbound_calls_per_day
 
 
 class GenerateSpec(Strict):
@@ -100,11 +92,24 @@ class GenerateSpec(Strict):
     country: Country
     licences: Licences
     dialout_policy: DialoutPolicy = "any"
+    timezone: Timezone | None = None
+    outbound_calls_per_day: float | None = Field(None, ge=0)
 
 
 class TollFreeSpec(Strict):
     number: str
     serves: Literal["call_queue", "auto_attendant", "conference_bridge"] = "call_queue"
+    # Defaults: traffic.toll_free_calls_per_day, the contact-centre week, traffic.toll_free_origins,
+    # the number's area (or country) time zone.
+    calls_per_day: float | None = Field(None, ge=0)
+    weekly_profile: WeeklyProfile | None = None
+    origins: dict[Country, float] | None = None
+    timezone: Timezone | None = None
+
+    @field_validator("origins")
+    @classmethod
+    def _orig(cls, v):
+        return v if v is None else shares(v, "origins")
 
     @field_validator("number", mode="before")
     @classmethod
@@ -166,76 +171,6 @@ RatesField = Annotated[Annotated[str, Tag("path")] | Annotated[InlineRates, Tag(
                        Discriminator(lambda v: "path" if isinstance(v, str) else "inline")]
 DEFAULT_RATES = "rates/illustrative-usd.csv"      # the project's card, wherever the scenario is
 UNION_TAGS = {"path", "inline"}
-
-
-class BusinessHours(Strict):
-    start: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    end: str = Field("18:00", pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    weekdays_only: bool = True
-
-    @model_validator(mode="after")
-    def _order(self):
-        if self.end <= self.start:
-            raise ValueError(f"end {self.end} must be after start {self.start}")
-        return self
-
-
-class CallMinutes(Strict):
-    distribution: Literal["lognormal", "exponential", "fixed"] = "lognormal"
-    mean: float = Field(4.0, gt=0, le=600)
-    sigma: float = Field(1.0, ge=0, le=5)
-
-
-def _shares(value: dict, what: str) -> dict:
-    if not value:
-        raise ValueError(f"{what} must name at least one country")
-    if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
-        raise ValueError(f"{what} weights must be >= 0 with a positive sum")
-    return value
-
-
-SYNTHETIC_KEYS = ("business_hours", "user_outbound_calls_per_day", "international_share",
-                  "international_destinations", "call_minutes", "toll_free_calls_per_day",
-                  "toll_free_origins", "meetings_per_organiser_per_day", "dial_outs_per_meeting",
-                  "toll_free_dial_ins_per_meeting", "toll_dial_ins_per_meeting",
-                  "user_inbound_calls_per_day", "emergency_calls_per_user_per_year")
-
-
-class TrafficSpec(Strict):
-    replay: str | list[str] | None = None
-    business_hours: BusinessHours = BusinessHours()
-    user_outbound_calls_per_day: float = Field(3.0, ge=0)
-    international_share: float = Field(0.05, ge=0, le=1)
-    international_destinations: dict[Country, float] = {"GB": 0.5, "DE": 0.3, "IN": 0.2}
-    call_minutes: CallMinutes = CallMinutes()
-    toll_free_calls_per_day: float = Field(40.0, ge=0)
-    toll_free_origins: dict[Country, float] = {"US": 1.0}
-    meetings_per_organiser_per_day: float = Field(0.5, ge=0)
-    dial_outs_per_meeting: float = Field(0.3, ge=0)
-    toll_free_dial_ins_per_meeting: float = Field(0.5, ge=0)
-    toll_dial_ins_per_meeting: float = Field(0.0, ge=0)
-    user_inbound_calls_per_day: float = Field(0.0, ge=0)
-    emergency_calls_per_user_per_year: float = Field(0.05, ge=0)
-
-    @field_validator("international_destinations")
-    @classmethod
-    def _dest(cls, v):
-        return _shares(v, "international_destinations")
-
-    @field_validator("toll_free_origins")
-    @classmethod
-    def _orig(cls, v):
-        return _shares(v, "toll_free_origins")
-
-    @model_validator(mode="after")
-    def _replay_alone(self):
-        if isinstance(self.replay, list) and not self.replay:
-            raise ValueError("replay: expected a file, a folder or a non-empty list of files")
-        if self.replay is not None:
-            mixed = [k for k in SYNTHETIC_KEYS if k in self.model_fields_set]
-            if mixed:
-                raise ValueError(f"replay cannot be combined with synthetic traffic keys ({', '.join(mixed)})")
-        return self
 
 
 class PaymentSpec(Strict):

@@ -32,6 +32,7 @@ class TenantUser:
     licence_set: LicenceSet
     dialout_policy: str
     object_id: str
+    outbound_calls_per_day: float | None = None     # None: the traffic block's rate
 
 
 # Where a country spans zones, the one most of its offices are in.
@@ -50,6 +51,20 @@ def country_timezone(country: str) -> str:
         if zones and zones[0] != "Etc/Unknown":
             return zones[0]
     return "UTC"
+
+
+def number_timezone(number: str) -> str | None:
+    """The time zone a number's area code fixes, if it fixes exactly one (a US 415 number: Los Angeles)."""
+    try:
+        zones = pn_timezone.time_zones_for_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return zones[0] if len(zones) == 1 and zones[0] != "Etc/Unknown" else None
+
+
+def user_timezone(spec) -> str:
+    """An explicit user's zone: the `timezone` key, else the area code of a given number, else the country's."""
+    return spec.timezone or (spec.number and number_timezone(spec.number)) or country_timezone(spec.country)
 
 
 @lru_cache(maxsize=None)
@@ -102,14 +117,14 @@ def build_users(scenario, seed: int) -> list[TenantUser]:
     for u in scenario.tenant.users:
         name = u.display_name or u.upn.split("@")[0].replace(".", " ").title()
         users.append(TenantUser(u.upn, name, u.country, u.number or make_number(u.country, rng),
-                                country_timezone(u.country), LicenceSet.of(u.licences), u.dialout_policy,
-                                _object_id(rng)))
+                                user_timezone(u), LicenceSet.of(u.licences), u.dialout_policy,
+                                _object_id(rng), u.outbound_calls_per_day))
         taken.add(u.upn.lower())
     domain = scenario.tenant.domain
     next_n: dict[str, int] = {}       # per UPN base, the suffix to try next (a million users share names)
     for g_idx, g in enumerate(scenario.tenant.generate):
         lic = LicenceSet.of(g.licences)
-        tz = country_timezone(g.country)
+        tz = g.timezone or country_timezone(g.country)      # generated numbers' area codes mean nothing
         if g.count <= NAME_POOL:
             names = _faker_names(g, g_idx, seed, g.count)
             identities = ((make_number(g.country, rng), _object_id(rng)) for _ in range(g.count))
@@ -126,7 +141,8 @@ def build_users(scenario, seed: int) -> list[TenantUser]:
                 upn = f"{base}{n}@{domain}"
             next_n[base] = n
             taken.add(upn.lower())
-            users.append(TenantUser(upn, f"{first} {last}", g.country, number, tz, lic, g.dialout_policy, object_id))
+            users.append(TenantUser(upn, f"{first} {last}", g.country, number, tz, lic, g.dialout_policy, object_id,
+                                    g.outbound_calls_per_day))
     return users
 
 

@@ -1,0 +1,58 @@
+"""Building blocks shared by the scenario schema's parts: strict models, country codes, time zones."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from .countries import country_problem
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _country(value):
+    if problem := country_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+Country = Annotated[str, BeforeValidator(_country)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value):
+    if not isinstance(value, str) or value not in _zones():
+        raise ValueError(f"expected an IANA time zone like America/Chicago, got {value!r}")
+    return value
+
+
+Timezone = Annotated[str, BeforeValidator(_timezone)]
+
+
+def _weekly(value):
+    """168 hourly weights, Monday 00:00 local first."""
+    if not isinstance(value, (list, tuple)) or len(value) != 168:
+        raise ValueError(f"expected 168 hourly weights (Monday 00:00 to Sunday 23:00 local time), "
+                         f"got {len(value) if isinstance(value, (list, tuple)) else type(value).__name__}")
+    weights = tuple(float(w) for w in value)
+    if any(not (w >= 0) for w in weights) or sum(weights) <= 0:
+        raise ValueError("weekly_profile weights must be >= 0 with a positive sum")
+    return weights
+
+
+WeeklyProfile = Annotated[tuple[float, ...], BeforeValidator(_weekly)]
+
+
+def shares(value: dict, what: str) -> dict:
+    if not value:
+        raise ValueError(f"{what} must name at least one country")
+    if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+        raise ValueError(f"{what} weights must be >= 0 with a positive sum")
+    return value
