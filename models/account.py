@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from .calls import FREE, TOLL_FREE_INBOUND, CallKind, Reason
+from .calls import FREE, FUNDING_REASONS, TOLL_FREE_INBOUND, CallKind, Reason
 from .geography import ZONE_A, is_domestic
 from .ledger import Ledger
 from .licences import LicenceSet
@@ -100,6 +100,9 @@ class Account:
         self.blocked = self.cut = self.connected = self.attempts = 0
         self.seconds_lost = 0
         self.affected: set = set()
+        # The part of blocked / cut / affected a funding policy causes (FUNDING_REASONS).
+        self.blocked_funding = self.cut_funding = 0
+        self.affected_funding: set = set()
         self.exhausted_since: int | None = None
         self.exhausted_seconds = 0
         self._routes: dict[tuple, Route] = {}
@@ -282,6 +285,7 @@ class Account:
         if reason:
             call.reason = reason
             self.blocked += 1
+            self.blocked_funding += reason in FUNDING_REASONS
             self._disrupt(t, call, call.duration)
             return False
         self.connected += 1
@@ -341,11 +345,14 @@ class Account:
     def cut_call(self, call: Call, t: int, reason: str) -> None:
         call.reason = reason
         self.cut += 1
+        self.cut_funding += reason in FUNDING_REASONS
         self._disrupt(t, call, call.start + call.duration - t)
 
     def _disrupt(self, t: int, call: Call, seconds_lost: int) -> None:
         self.seconds_lost += seconds_lost
         if call.payer >= 0:          # toll-free callers are not the tenant's users
             self.affected.add(call.payer)
+        if call.reason in FUNDING_REASONS and call.payer >= 0:
+            self.affected_funding.add(call.payer)
         if self.keep_records:
             self.disruptions.append((t, call.idx, call.payer, int(call.kind), call.reason, seconds_lost))

@@ -54,3 +54,8 @@ class Reason:
     NO_CREDITS_LICENCE = "no_credits_licence"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NO_RATE = "no_rate"
+
+
+# R11: the disruptions a funding policy causes (its pools and balance ran short), as against those
+# no funding can change (no licence, a dial-out policy, no credits licence).
+FUNDING_REASONS = frozenset({Reason.POOL_EXHAUSTED, Reason.INSUFFICIENT_FUNDS})

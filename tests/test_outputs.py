@@ -120,7 +120,7 @@ def test_balance_figure_draws_the_ledger(simulated, results):
 
 
 def test_comparison_figure_holds_the_summary(results, simulated):
-    """Bars are the summary's means: disruptions = blocked + cut, spent, expired."""
+    """Bars are the summary's means: disruptions by funding = blocked + cut by funding, spent, expired."""
     from sim.outputs.plots import comparison_figure, disruption_stats
     out, _ = results
     world, _, _ = simulated
@@ -130,7 +130,8 @@ def test_comparison_figure_holds_the_summary(results, simulated):
     widths = {g: [p.get_width() for p in _by_gid(fig, g)] for g in ("disruptions", "spent", "expired")}
     assert widths["spent"] == pytest.approx([float(summary[n]["credits_spent"]["mean"]) for n in names])
     assert widths["expired"] == pytest.approx([float(summary[n]["credits_expired"]["mean"]) for n in names])
-    expect = [float(summary[n]["calls_blocked"]["mean"]) + float(summary[n]["calls_cut"]["mean"]) for n in names]
+    expect = [float(summary[n]["calls_blocked_funding"]["mean"]) + float(summary[n]["calls_cut_funding"]["mean"])
+              for n in names]
     assert widths["disruptions"] == pytest.approx(expect)
     mean, half, reps = disruption_stats(summary, names[0])
     assert reps == 2 and half >= 0
@@ -183,12 +184,45 @@ def test_report_comparison_sheet_is_the_summary(results):
     assert list(rows[0][2:]) == [h for n in names for h in (f"{n} mean", f"{n} ±95% CI")]
     from sim.analysis.metrics import METRICS
     assert [r[0] for r in rows[1:]] == list(METRICS)
+    from sim.analysis.metrics import MONEY
+    from sim.outputs.rounding import exact_mean, half_up
     for r in rows[1:]:
         for k, n in enumerate(names):
-            assert Decimal(str(r[2 + 2 * k])) == Decimal(summary[n][r[0]]["mean"])
-            assert Decimal(str(r[3 + 2 * k])) == Decimal(summary[n][r[0]]["ci95_half_width"])
+            stat = summary[n][r[0]]
+            if r[0] in MONEY:       # the table's figures (R1: half-up to cents from the exact mean)
+                assert Decimal(str(r[2 + 2 * k])) == half_up(exact_mean(stat))
+                assert Decimal(str(r[3 + 2 * k])) == half_up(stat["ci95_half_width"])
+            else:
+                assert Decimal(str(r[2 + 2 * k])) == Decimal(stat["mean"])
+                assert Decimal(str(r[3 + 2 * k])) == Decimal(stat["ci95_half_width"])
     about = dict(wb["about"].iter_rows(values_only=True))
     assert about["scenario"] == "us-office-domestic" and about["replications"] == 2
+
+
+def test_table_workbook_and_picture_show_the_same_money(results, simulated):
+    """Issue 12 / R1: one rounding rule. Every money cell of the comparison table (spent,
+    expired, ...) equals the workbook's comparison sheet and comparison.png's bar label."""
+    from sim.outputs.plots import comparison_figure
+    from sim.outputs.rounding import exact_mean, half_up
+    from sim.outputs.table import TABLE_METRICS, comparison_table, interval_cell
+    out, _ = results
+    world, _, _ = simulated
+    summary = json.loads((out / "summary.json").read_text())["policies"]
+    names = list(summary)
+    table = comparison_table(summary)
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in table.splitlines()[2:] if line.startswith("|")}
+    labels = [m for m, _ in TABLE_METRICS]
+    sheet = {r[0]: r for r in openpyxl.load_workbook(out / "report.xlsx", read_only=True)["comparison"]
+             .iter_rows(values_only=True)}
+    fig = comparison_figure(world, summary)
+    for metric, gid in (("credits_spent", "spent"), ("credits_expired", "expired")):
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == f"{gid}-label"]
+        for k, n in enumerate(names):
+            cell = rows[n][labels.index(metric)]
+            assert cell == interval_cell(summary[n][metric], True) == texts[k]
+            mean_text = cell.split(" ")[0]
+            assert Decimal(mean_text) == Decimal(str(sheet[metric][2 + 2 * k])) == half_up(exact_mean(summary[n][metric]))
 
 
 def test_report_is_byte_for_byte_reproducible(results, tmp_path):

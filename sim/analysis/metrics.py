@@ -11,13 +11,16 @@ SPENT_ON = {"credits_spent_user_out": (CallKind.USER_OUT,),
             "credits_spent_toll_free_in": (CallKind.UCAP_IN,),
             "credits_spent_conf_in_toll_free": (CallKind.CONF_IN_TOLL_FREE,),
             "credits_spent_conf_out": (CallKind.CONF_OUT,)}
+# The part of calls_blocked / calls_cut / users_affected that the funding policy causes: reasons
+# pool_exhausted and insufficient_funds (R11), not no_licence, dialout_policy, no_credits_licence.
+FUNDING = ("calls_blocked_funding", "calls_cut_funding", "users_affected_funding")
 MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance", "overdraft", *SPENT_ON)
 METRICS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "minutes_lost",
-           "users_affected", "credits_purchased", "credits_spent", "credits_expired", "final_balance",
+           "users_affected", *FUNDING, "credits_purchased", "credits_spent", "credits_expired", "final_balance",
            "recharges_succeeded", "recharges_failed", "notifications", "hours_exhausted",
            "pool_minutes_used", "overdraft", *SPENT_ON, "prob_disruption")
 # Counts of events: zero in every replication gets the rule-of-three bound (sim.analysis.stats).
-COUNTS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "users_affected",
+COUNTS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "users_affected", *FUNDING,
           "recharges_succeeded", "recharges_failed", "notifications")
 PROPORTIONS = ("prob_disruption",)      # 0/1 per replication: the share of replications, Wilson interval
 UNBOUNDED = ("final_balance",)          # may be negative (owed); every other metric is >= 0
@@ -36,6 +39,9 @@ def metrics_of(run) -> dict[str, Decimal]:
         "calls_cut": a.cut,
         "minutes_lost": Decimal(a.seconds_lost) / 60,
         "users_affected": len(a.affected),
+        "calls_blocked_funding": a.blocked_funding,
+        "calls_cut_funding": a.cut_funding,
+        "users_affected_funding": len(a.affected_funding),
         "credits_purchased": to_decimal(led.purchased),
         "credits_spent": to_decimal(led.spent),
         "credits_expired": to_decimal(led.forfeited),

@@ -36,6 +36,7 @@ def versions() -> dict:
 def cmd_run(args) -> int:
     from sim.analysis.summary import aggregate, comparisons
     from sim.outputs.folder import atomic_folder, check_out_folder
+    from sim.outputs.rounding import cdr_rounding
     from sim.outputs.table import write_summary
     from sim.parallel.runner import Job, default_workers, run_all
 
@@ -64,7 +65,8 @@ def cmd_run(args) -> int:
                    f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
         compared = comparisons(per_rep, names, baseline)
-        table = _report(summary, compared, baseline, args.replications, scenario.currency)
+        postpay = {p.name for p in scenario.policies if p.billing == "postpay"}
+        table = _report(summary, compared, baseline, args.replications, scenario.currency, postpay)
         doc = {
             "scenario": scenario.model_dump(mode="json"),
             "seed": seed,
@@ -75,6 +77,7 @@ def cmd_run(args) -> int:
             "baseline": baseline,
             "policies": summary,
             "comparisons": compared,
+            "cdr_rounding": cdr_rounding(tmp, summary),
         }
         write_summary(tmp, doc)
         (tmp / "comparison.md").write_text(
@@ -95,7 +98,7 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
-def _report(summary: dict, compared: dict, baseline: str, replications: int, currency: str) -> str:
+def _report(summary: dict, compared: dict, baseline: str, replications: int, currency: str, postpay=()) -> str:
     """What `run` prints and comparison.md holds: the paired comparison first (which policy is
     better, by how much, how sure), then each policy's own figures."""
     from sim.outputs.paired import headline, paired_table
@@ -105,7 +108,7 @@ def _report(summary: dict, compared: dict, baseline: str, replications: int, cur
     if compared:
         parts.append(paired_table(compared, TABLE_METRICS))
         parts.append("(* : significant at 5 % after Holm's correction over every policy and metric)")
-    parts.append(comparison_table(summary))
+    parts.append(comparison_table(summary, postpay))
     return "\n\n".join(parts)
 
 

@@ -38,7 +38,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from sim.analysis.metrics import METRICS, MONEY
+
 from .folder import inert
+from .rounding import exact_mean, half_up
 
 MAX_ROWS = 1_048_576            # Excel's rows per sheet, header included
 MAX_CELL_TEXT = 32_767          # Excel's characters (UTF-16 units) per cell
@@ -279,7 +281,8 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
             ("rates", scenario.get("rates") if isinstance(scenario.get("rates"), str) else "inline in the scenario"),
             ("version", (doc.get("versions") or {}).get("pstn-credits-sim", "")),
             ("comparison", "every summary.json metric per policy: mean and 95 % CI half-width "
-                           "(Student t over the replications; 0 with one replication)"),
+                           "(0 with one replication); money rounded half-up to 2 decimals from the exact "
+                           "mean, as in the comparison table (summary.json keeps 4 decimals)"),
             ("<policy> cdr", "the policy's cdr.csv (replication 0): PSTN usage report, times in UTC; Charge and "
                              "Connection Fee rounded half-up to 2 decimals as in Teams' export"),
             ("<policy> ledger", "the policy's ledger.csv (replication 0): the credit journal, exact to 4 decimals"),
@@ -295,7 +298,10 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
             row: list = [m, currency if m in MONEY else UNITS.get(m, "calls")]
             for name in policy_names:
                 stat = summary[name][m]
-                row += [Decimal(stat["mean"]), Decimal(stat["ci95_half_width"])]
+                if m in MONEY:      # the table's figures: half-up to cents from the exact mean
+                    row += [half_up(exact_mean(stat)), half_up(stat["ci95_half_width"])]
+                else:
+                    row += [Decimal(stat["mean"]), Decimal(stat["ci95_half_width"])]
             comp.add_values(row)
 
         for name in policy_names:

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sim.analysis.metrics import MONEY
 
+from .rounding import shown
+
 # metric: (phrase when the policy's value is lower, when higher); {x} is the size of the difference
 PHRASES = {
     "calls_blocked": ("blocks {x} fewer calls", "blocks {x} more calls"),
@@ -24,10 +26,10 @@ HEADLINE = list(PHRASES)
 def _num(value: Decimal, metric: str) -> str:
     value = abs(value)
     if metric in MONEY or metric in ("average_balance", "max_balance"):
-        return f"{value:,.2f}"
+        return shown(value, 2, grouped=True)
     if metric == "prob_disruption":
-        return f"{value * 100:,.0f}"
-    return f"{value:,.0f}" if value == value.to_integral_value() or value >= 100 else f"{value:,.1f}"
+        return shown(value * 100, 0, grouped=True)
+    return shown(value, 0 if value == value.to_integral_value() or value >= 100 else 1, grouped=True)
 
 
 def _size(diff: Decimal, half: Decimal, metric: str, currency: str) -> str:
@@ -77,9 +79,9 @@ def paired_table(comparisons: dict, metrics: list[tuple[str, str]]) -> str:
     def cell(c: dict, metric: str) -> str:
         diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
         digits = 2 if metric in MONEY else 1
-        text = f"{diff:+,.{digits}f}" if diff else "0"
+        text = ("+" if diff > 0 else "−") + shown(abs(diff), digits, grouped=True) if diff else "0"
         if half:
-            text += f" ± {half:,.{digits}f}"
+            text += f" ± {shown(half, digits, grouped=True)}"
         return text + (" *" if c["significant"] else "")
 
     rows = [[f"{name} − baseline"] + [cell(per_metric[m], m) if m in per_metric else "" for m, _ in metrics]

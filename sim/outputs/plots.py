@@ -27,6 +27,8 @@ from models.money import SCALE
 
 from sim.analysis.stats import mean_ci
 
+from .rounding import count_text, exact_mean, shown
+
 DPI = 100
 BALANCE_SIZE = (11, 6.5)          # inches: 1100 x 650 px
 MAX_POINTS = 20_000               # longer balance series are reduced to a min/max envelope
@@ -184,15 +186,11 @@ def _disruption_panel(ax, account, run, attempts, horizon, when) -> None:
 
 # ---- comparison.png ------------------------------------------------------------------------
 
-def _stat(summary: dict, name: str, metric: str) -> tuple[float, float]:
-    s = summary[name][metric]
-    return float(Decimal(s["mean"])), float(Decimal(s["ci95_half_width"]))
-
-
 def disruption_stats(summary: dict, name: str) -> tuple[Decimal, Decimal, int]:
-    """(mean, 95 % CI half-width, replications) of blocked + cut calls, per replication summed."""
-    blocked = summary[name]["calls_blocked"]["replications"]
-    cut = summary[name]["calls_cut"]["replications"]
+    """(mean, 95 % CI half-width, replications) of the calls blocked or cut by funding (R11: the
+    part a funding policy causes), per replication summed."""
+    blocked = summary[name]["calls_blocked_funding"]["replications"]
+    cut = summary[name]["calls_cut_funding"]["replications"]
     values = [Decimal(str(b)) + Decimal(str(c)) for b, c in zip(blocked, cut)]
     mean, half = mean_ci(values)
     return mean, half, len(values)
@@ -202,39 +200,48 @@ def comparison_plot(path: Path, world, summary: dict) -> None:
     _save(comparison_figure(world, summary), path)
 
 
+def _bar(stat: dict, reps: int) -> tuple[float, float, str]:
+    """(bar length, error half-width, label) of a money metric: the label is the table's cell."""
+    from .table import interval_cell
+    half = float(Decimal(stat["ci95_half_width"])) if reps >= 2 else 0.0
+    return float(exact_mean(stat)), half, interval_cell(stat, True)
+
+
 def comparison_figure(world, summary: dict) -> Figure:
     """Three panels sharing the policy axis; each panel's bars carry gid 'disruptions', 'spent'
-    or 'expired'."""
+    or 'expired', and their labels are the comparison table's figures (sim.outputs.rounding)."""
     names = list(summary)
     currency = world.scenario.currency
     reps = len(next(iter(summary.values()))["calls_blocked"]["replications"]) if summary else 0
-    panels = [("Disruptions\n(blocked + cut calls)", [tuple(map(float, disruption_stats(summary, n)[:2]))
-                                                      for n in names], False, "disruptions"),
-              (f"Credits spent ({currency})", [_stat(summary, n, "credits_spent") for n in names], True, "spent"),
-              (f"Credits expired ({currency})", [_stat(summary, n, "credits_expired") for n in names], True,
+
+    def disruptions(name):
+        mean, half, _ = disruption_stats(summary, name)
+        label = count_text(mean) + (f" ± {shown(half)}" if reps >= 2 else "")
+        return float(mean), float(half) if reps >= 2 else 0.0, label
+
+    panels = [("Disruptions by funding\n(blocked + cut calls)", [disruptions(n) for n in names], "disruptions"),
+              (f"Credits spent ({currency})", [_bar(summary[n]["credits_spent"], reps) for n in names], "spent"),
+              (f"Credits expired ({currency})", [_bar(summary[n]["credits_expired"], reps) for n in names],
                "expired")]
     height = max(3.2, 1.2 + 0.55 * len(names))
     fig = _figure((12, height), layout="constrained")     # fits policy names of any length
     axes = fig.subplots(1, len(panels), sharey=True)
     y = np.arange(len(names))
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(names))]
-    for ax, (title, stats, money, gid) in zip(axes, panels):
-        mean = np.array([m for m, _ in stats])
-        half = np.array([h for _, h in stats])
+    for ax, (title, bars, gid) in zip(axes, panels):
+        mean = np.array([m for m, _, _ in bars])
+        half = np.array([h for _, h, _ in bars])
         ax.barh(y, mean, xerr=half if reps >= 2 else None, color=colours, alpha=0.85,
                 error_kw={"ecolor": "black", "capsize": 4, "linewidth": 1}, gid=gid)
         top = float((mean + half).max()) if len(mean) else 0.0
         ax.set_xlim(0, top * 1.3 if top > 0 else 1)
-        for yi, m, h in zip(y, mean, half):
-            text = f"{m:,.2f}" if money else (f"{m:,.0f}" if m == int(m) else f"{m:,.1f}")
-            if reps >= 2:
-                text += f" ± {h:,.2f}" if money else f" ± {h:,.1f}"
-            ax.text(m + (h if reps >= 2 else 0) + (top or 1) * 0.02, yi, text, va="center", fontsize=8)
+        for yi, m, h, (_, _, label) in zip(y, mean, half, bars):
+            ax.text(m + h + (top or 1) * 0.02, yi, label, va="center", fontsize=8, gid=f"{gid}-label")
         ax.set_title(title, fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
-    note = f"mean ± 95 % CI over {reps} replications" if reps >= 2 else "one replication: no confidence intervals"
+    note = f"mean and 95 % interval over {reps} replications" if reps >= 2 else "one replication: no confidence intervals"
     fig.suptitle(f"{world.scenario.name}: policy comparison ({note})", fontsize=11)
     return fig
 

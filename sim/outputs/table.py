@@ -7,25 +7,26 @@ from pathlib import Path
 
 from sim.analysis.metrics import MONEY, PROPORTIONS
 
+from .rounding import count_text, exact_mean, reconciliation, shown
 
-TABLE_METRICS = [("calls_blocked", "blocked"), ("calls_cut", "cut"), ("prob_disruption", "P(disruption)"),
-                 ("minutes_lost", "minutes lost"), ("users_affected", "users affected"),
+# The funding part of the disruptions first: what choosing a funding policy changes (R11).
+TABLE_METRICS = [("calls_blocked_funding", "blocked by funding"), ("calls_cut_funding", "cut by funding"),
+                 ("users_affected_funding", "users hit by funding"), ("prob_disruption", "P(disruption)"),
+                 ("minutes_lost", "minutes lost"), ("calls_blocked", "blocked, any reason"),
                  ("hours_exhausted", "hours exhausted"), ("credits_purchased", "purchased"),
                  ("credits_spent", "spent"), ("credits_expired", "expired"), ("final_balance", "final balance"),
-                 ("overdraft", "overdraft"), ("recharges_failed", "recharges failed")]
+                 ("overdraft", "overdraft / invoiced"), ("recharges_failed", "recharges failed")]
 
 
 def _number(value: Decimal, money: bool) -> str:
-    if money:
-        return f"{value:.2f}"
-    return f"{value:.1f}" if value != value.to_integral_value() else f"{value:.0f}"
+    return shown(value) if money else count_text(value)
 
 
 def interval_cell(stat: dict, money: bool) -> str:
     """A metric's mean and interval as the table shows it: `mean ± h` for a symmetric interval,
     `mean (low–high)` for an asymmetric or bounded one, `0 (≤ x at 95 %)` by the rule of three,
     and a value that was the same in every replication as such, never `± 0.00`."""
-    mean = Decimal(stat["mean"])
+    mean = exact_mean(stat)
     text = _number(mean, money)
     method = stat.get("ci_method", "t")
     if method == "none":
@@ -34,19 +35,26 @@ def interval_cell(stat: dict, money: bool) -> str:
         return f"{text} (every replication)"
     low, high = Decimal(stat["ci95_low"]), Decimal(stat["ci95_high"])
     if method == "rule_of_three":
-        return f"0 (≤ {high:.2f} at 95 %)"
-    if method == "t" and mean - low == high - mean:
-        return f"{text} ± {Decimal(stat['ci95_half_width']):.2f}"
-    return f"{text} ({low:.2f}–{high:.2f})"
+        return f"0 (≤ {shown(high)} at 95 %)"
+    if method == "t" and Decimal(stat["mean"]) - low == high - Decimal(stat["mean"]):
+        return f"{text} ± {shown(stat['ci95_half_width'])}"
+    return f"{text} ({shown(low)}–{shown(high)})"
 
 
-def comparison_table(summary: dict) -> str:
+def comparison_table(summary: dict, postpay=()) -> str:
+    """Policy rows, TABLE_METRICS columns; a postpay policy's overdraft is what it is invoiced,
+    and says so. Below the table, a line per policy whose rounded columns do not add up."""
     from tabulate import tabulate
 
-    rows = [[name] + [interval_cell(stats[m], m in MONEY or m in PROPORTIONS) for m, _ in TABLE_METRICS]
-            for name, stats in summary.items()]
-    return tabulate(rows, headers=["policy"] + [label for _, label in TABLE_METRICS], tablefmt="github",
-                    disable_numparse=True)
+    def cell(name, stats, m):
+        text = interval_cell(stats[m], m in MONEY or m in PROPORTIONS)
+        return f"{text} invoiced" if m == "overdraft" and name in postpay else text
+
+    rows = [[name] + [cell(name, stats, m) for m, _ in TABLE_METRICS] for name, stats in summary.items()]
+    table = tabulate(rows, headers=["policy"] + [label for _, label in TABLE_METRICS], tablefmt="github",
+                     disable_numparse=True)
+    notes = reconciliation(summary)
+    return table + ("\n\nRounding: " + "\n".join(notes) if notes else "")
 
 
 def write_summary(folder: Path, doc: dict) -> None:
