@@ -71,6 +71,15 @@ def stop_on_signals():
             signal.signal(s, h)
 
 
+def _parallel_options(cmd) -> None:
+    cmd.add_argument("--workers", "-w", type=int, default=None, metavar="W",
+                     help="Dask worker processes of the local cluster (default: the machine's cores); results "
+                          "are identical for any W. Runs too small to repay a cluster's start-up run in this process")
+    cmd.add_argument("--scheduler", default=None, metavar="ADDR",
+                     help="run the tasks on an existing Dask cluster instead, e.g. tcp://10.0.0.5:8786 (the address "
+                          "`dask scheduler` prints; its workers need this project installed); same results")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -110,9 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="write into an --out folder that holds files this project did not write: the results "
                           "replace the project's own files there, the others are left alone")
-    run.add_argument("--workers", "-w", type=int, default=None, metavar="W",
-                     help="worker processes for the replications (default: the machine's cores); "
-                          "results are identical for any W")
+    _parallel_options(run)
     run.add_argument("--baseline", default=None, metavar="NAME",
                      help="the policy every other policy is compared with, paired over the replications "
                           "(default: the scenario's first policy)")

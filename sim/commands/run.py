@@ -38,19 +38,17 @@ def cmd_run(args) -> int:
     from sim.outputs.folder import atomic_folder, check_out_folder
     from sim.outputs.rounding import cdr_rounding
     from sim.outputs.table import write_summary
-    from sim.parallel.runner import Job, default_workers, run_all
+    from sim.parallel.engine import Engine
+    from sim.parallel.runner import Job, run_replications
 
     global _T0
     _T0 = time.perf_counter()
     if args.replications < 1:
         raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers", f"expected a whole number >= 1, got {args.workers}")
     scenario, world, replay = load(args.scenario, args.seed)
     seed = args.seed if args.seed is not None else scenario.seed
     out = args.out or Path("results") / scenario.name
     check_out_folder(out, args.force)      # before simulating: a refusal costs nothing
-    workers = args.workers or default_workers()
     names = [p.name for p in world.policies]
     baseline = args.baseline if args.baseline is not None else names[0]
     if baseline not in names:
@@ -58,11 +56,12 @@ def cmd_run(args) -> int:
                                        f"({', '.join(names)}), got {baseline!r}")
     _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
                + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
-    with atomic_folder(out, args.force) as tmp:
+    with Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine, \
+            atomic_folder(out, args.force) as tmp:
         job = Job(world, seed, replay, tmp)
-        per_rep = run_all(job, args.replications, workers, progress=not args.quiet and sys.stderr.isatty())
-        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on "
-                   f"{min(workers, args.replications * len(names))} worker(s); per-policy CSVs and balance.png written")
+        per_rep = run_replications(engine, job, range(args.replications))
+        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on {engine.where}; "
+                   "per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
         compared = comparisons(per_rep, names, baseline)
         postpay = {p.name for p in scenario.policies if p.billing == "postpay"}

@@ -1,4 +1,5 @@
-"""Parallel: runs (replication, policy) tasks over worker processes, with seeds derived so that
-results are identical for any number of workers. Sits above outputs (replication 0 writes its
-files where it runs); only `sim.cli` imports it.
+"""Parallel: (replication, policy) tasks (runner.py) and where they run (engine.py): this process,
+a dask.distributed LocalCluster or an existing Dask cluster, with seeds derived so that results are
+identical wherever they run. Sits above outputs (replication-0 tasks write their policy's files);
+only `sim.commands` imports it.
 """

@@ -1,4 +1,4 @@
-"""Replications x policies, in parallel, with common random numbers.
+"""(replication, policy) tasks with common random numbers, and where they run (sim.parallel.engine).
 
 Every random input has its own stream spawned from the run's seed
 (`numpy.random.SeedSequence`): replication r's traffic comes from
@@ -6,14 +6,13 @@ spawn key (r, 0); its payment-decline draws from (r, 1), the same stream for eve
 policy: a policy's k-th card payment attempt draws the k-th number of it. So all
 policies of a replication see the same call attempts and the same decline draws
 (common random numbers for payments too), renaming, adding or reordering policies
-changes nothing else, and results do not depend on the number of workers.
+changes nothing else, and results do not depend on where or in which order tasks run.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import sys
-from dataclasses import dataclass
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,18 +35,13 @@ def payment_seed(base: int, rep: int) -> np.random.SeedSequence:
 
 @dataclass
 class Job:
+    """What every task of a run shares; shipped to each worker once (scattered), not per task."""
+
     world: object
     seed: int
-    replay: object | None      # Attempts when replaying, else None (synthetic per replication)
-    files_dir: Path | None     # replication 0 writes its per-policy files here
-
-
-_JOB: Job | None = None       # each worker's job, set by the pool initializer
-
-
-def _set_job(job: Job) -> None:
-    global _JOB
-    _JOB = job
+    replay: object | None = None     # Attempts when replaying, else None (synthetic per replication)
+    files_dir: Path | None = None    # tasks with keep=True write their policy's files here
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)   # names this job in the workers' caches
 
 
 def attempts_for(job: Job, rep: int):
@@ -57,67 +51,63 @@ def attempts_for(job: Job, rep: int):
     return generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
 
 
-_LAST: tuple | None = None     # (job, replication, attempts): this process's last traffic
+# Each process's recent traffic, so that every candidate of a replication that lands on a
+# worker reuses the attempts generated there (regenerating costs ~10 % of a simulation;
+# shipping them costs more: measured in benchmarks/README.md). Two entries: tasks arrive
+# in replication order, so at most the current and the next replication are live.
+_CACHE: OrderedDict[tuple[str, int], object] = OrderedDict()
+_CACHE_SIZE = 2
 
 
-def _attempts(job: Job, rep: int):
-    """The replication's attempts, regenerated only when the replication changes (tasks of
-    one replication mostly arrive together). Same seed, same attempts: every policy of a
-    replication sees the same calls wherever it runs."""
-    global _LAST
-    if _LAST is None or _LAST[0] is not job or _LAST[1] != rep:
-        _LAST = (job, rep, attempts_for(job, rep))
-    return _LAST[2]
+def cached_attempts(job: Job, rep: int):
+    key = (job.token, rep)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+    else:
+        _CACHE[key] = attempts_for(job, rep)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return _CACHE[key]
 
 
-def run_task(task: tuple[int, int], job: Job | None = None) -> tuple[int, str, dict[str, Decimal]]:
-    """One policy of one replication; replication 0 also writes the policy's files."""
-    job = job or _JOB
-    rep, p = task
-    policy = job.world.policies[p]
-    attempts = _attempts(job, rep)
-    keep = rep == 0 and job.files_dir is not None
-    run = simulate(job.world, policy, attempts, payment_seed(job.seed, rep), keep_records=keep)
-    if keep:
+def forget(token: str | None = None) -> None:
+    """Drop cached traffic (of one job, or all): the attempts of a finished run are not kept alive."""
+    for key in [k for k in _CACHE if token is None or k[0] == token]:
+        del _CACHE[key]
+
+
+@dataclass(frozen=True)
+class Task:
+    rep: int
+    policy: object             # models.policy.Policy: a scenario's policy or a sweep candidate
+    keep: bool = False         # keep the records and write the policy's files to job.files_dir
+
+
+def run_task(job: Job, task: Task) -> dict[str, Decimal]:
+    """One policy of one replication: its metrics (and, with keep, its files)."""
+    attempts = cached_attempts(job, task.rep)
+    run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
+                   keep_records=task.keep)
+    if task.keep:
         from sim.outputs.policy_files import write_policy_files
-        write_policy_files(job.files_dir / policy.name, job.world, attempts, run, rep_seed=job.seed)
-    return rep, policy.name, metrics_of(run)
+        write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run, rep_seed=job.seed)
+    return metrics_of(run)
 
 
-def run_all(job: Job, replications: int, workers: int, progress: bool = False) -> list[dict]:
-    """Per-replication {policy: metrics}, in replication order.
-
-    The work is split into (replication, policy) tasks, the heavy replication-0 ones
-    (records and files) first, so that workers stay evenly busy; results do not depend
-    on how tasks are spread."""
-    names = [p.name for p in job.world.policies]
-    tasks = [(rep, p) for rep in range(replications) for p in range(len(names))]
-    results: dict[int, dict] = {rep: {} for rep in range(replications)}
-    bar = _progress(len(tasks), progress)
-    try:
-        if workers <= 1 or len(tasks) == 1:
-            done = (run_task(task, job) for task in tasks)
-            for rep, name, metrics in done:
-                results[rep][name] = metrics
-                bar.update(1)
-        else:
-            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-            # fork shares the world with the workers instead of pickling it
-            with ctx.Pool(min(workers, len(tasks)), initializer=_set_job, initargs=(job,)) as pool:
-                for rep, name, metrics in pool.imap_unordered(run_task, tasks):
-                    results[rep][name] = metrics
-                    bar.update(1)
-    finally:
-        bar.close()
-        global _LAST
-        _LAST = None             # don't keep the last traffic alive after the run
-    return [{name: results[rep][name] for name in names} for rep in range(replications)]
+def replication_tasks(job: Job, reps: range, policies=None) -> list[Task]:
+    """Every policy of every replication in `reps`, replication-major (so workers' caches hit);
+    replication 0 keeps its records when the job has a files folder."""
+    policies = job.world.policies if policies is None else policies
+    return [Task(rep, p, keep=rep == 0 and job.files_dir is not None) for rep in reps for p in policies]
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, unit="run", desc="policy runs", disable=not enabled, file=sys.stderr, leave=False)
-
-
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+def run_replications(engine, job: Job, reps: range, policies=None, desc: str = "policy runs") -> list[dict]:
+    """Per-replication {policy name: metrics}, in replication order."""
+    policies = job.world.policies if policies is None else policies
+    tasks = replication_tasks(job, reps, policies)
+    # the heavy record-keeping tasks first, so that workers stay evenly busy
+    order = sorted(range(len(tasks)), key=lambda i: not tasks[i].keep)
+    results = engine.map(job, [tasks[i] for i in order], desc=desc)
+    by_task = dict(zip(order, results))
+    n = len(policies)
+    return [{p.name: by_task[i * n + j] for j, p in enumerate(policies)} for i in range(len(reps))]

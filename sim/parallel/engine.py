@@ -1,0 +1,180 @@
+"""Where tasks run: this process (serial), a dask.distributed LocalCluster of worker
+processes, or an existing Dask cluster (`--scheduler tcp://HOST:PORT`).
+
+One `Engine` serves every batch of a command (the precision loop and the optimiser
+submit several), so a cluster starts once and the job (world, replayed report) is
+scattered to each worker once, not pickled per task. Results come back in task order
+and every task is a pure function of (seed, replication, policy): the same bytes on
+1 worker, W workers or any cluster, and a task rerun after its worker died (Dask's
+retries) gives the same result.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from itertools import count
+
+from sim.errors import InputError
+
+from .runner import Job, Task, forget, run_task
+
+# Measured on this project's 2-core machine (benchmarks/README.md): a LocalCluster of two
+# workers is up and has imported the simulator in ~1.5 s; the engine bills ~200,000 calls/s.
+# A run whose serial time S is under START_SECONDS x W/(W-1) finishes sooner without a cluster.
+START_SECONDS = 1.5
+CALLS_PER_SECOND = 200_000
+KEEP_COST = 4        # a task that keeps records and writes its files costs ~4 plain ones
+RETRIES = 3          # a task whose worker died is rerun (same inputs, same result)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def expected_calls(job: Job) -> float:
+    """Call attempts per replication: the replayed report's, or the traffic model's expectation."""
+    if job.replay is not None:
+        return float(len(job.replay))
+    from sim.engine.traffic import expected_volume
+    return sum(v for k, v in expected_volume(job.world).items() if k != "meetings")
+
+
+def _quiet_dask() -> None:
+    """Dask's INFO/WARNING chatter (worker start-up, closing comms) is not for users."""
+    for name in ("distributed", "distributed.worker", "distributed.nanny", "distributed.scheduler",
+                 "distributed.core", "distributed.comm", "distributed.client", "distributed.batched"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class Engine:
+    """A context manager; leaving it (also on Ctrl-C) closes the client and any cluster it started."""
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, progress: bool = False):
+        if workers is not None and workers < 1:
+            raise InputError("--workers", f"expected a whole number >= 1, got {workers}")
+        self.workers = workers or default_workers()
+        self.scheduler = scheduler
+        self.progress = progress
+        self.client = None
+        self.cluster = None
+        self.where = "serial"               # what ran the last batch, for --verbose and summary.json
+        self.start_seconds = 0.0
+        self._scattered: dict[str, object] = {}
+        self._keys = count()
+
+    def __enter__(self) -> "Engine":
+        if self.scheduler:
+            self._connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None and self.cluster is None and self._scattered:
+            try:                             # an external cluster lives on: free its workers' memory
+                self.client.run(forget)
+            except Exception:
+                pass
+        for thing in (self.client, self.cluster):
+            if thing is not None:
+                thing.close()
+        self.client = self.cluster = None
+        self._scattered.clear()
+        forget()
+
+    def _connect(self) -> None:
+        """Check the address and that something listens there before making a Client: a Client
+        that fails to connect blocks the interpreter's exit for its close timeout."""
+        import socket
+        from distributed import Client
+        from distributed.comm.addressing import parse_address, parse_host_port
+        _quiet_dask()
+        expected = "expected the address a running `dask scheduler` prints, like tcp://10.0.0.5:8786"
+        try:
+            protocol, location = parse_address(self.scheduler)
+            host, port = parse_host_port(location)
+        except (ValueError, TypeError) as e:
+            raise InputError("--scheduler", f"{self.scheduler!r} is not a scheduler address ({e}); {expected}") from None
+        t0 = time.perf_counter()
+        if protocol in ("tcp", "tls"):
+            try:
+                socket.create_connection((host, port), timeout=5).close()
+            except OSError as e:
+                raise InputError("--scheduler", f"cannot reach a Dask scheduler at {self.scheduler} "
+                                                f"({e.strerror or e}); {expected}") from None
+        self.client = Client(self.scheduler, timeout="30s")
+        self.start_seconds = time.perf_counter() - t0
+
+    def _start_local(self) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+        _quiet_dask()
+        # The workers' statistical profiler (for the dashboard) samples the engine's deep
+        # pure-Python stacks every 10 ms: a cost with no use here. Nannies pass config on.
+        dask.config.set({"distributed.worker.profile.enabled": False})
+        t0 = time.perf_counter()
+        # One single-threaded worker process per core: the engine is pure Python (the GIL).
+        # dashboard_address ":0": no fixed port to collide with; no dashboard unless bokeh is installed.
+        self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                    dashboard_address=":0", silence_logs=logging.ERROR)
+        self.client = Client(self.cluster)
+        self.start_seconds = time.perf_counter() - t0
+
+    def serial_is_faster(self, job: Job, tasks: list[Task]) -> bool:
+        if self.workers <= 1 or len(tasks) <= 1:
+            return True
+        serial = sum(KEEP_COST if t.keep else 1 for t in tasks) * expected_calls(job) / CALLS_PER_SECOND
+        return serial < START_SECONDS * self.workers / (self.workers - 1)
+
+    def map(self, job: Job, tasks: list[Task], desc: str = "policy runs") -> list[dict]:
+        """Each task's metrics, in task order."""
+        if self.client is None and not self.scheduler and self.serial_is_faster(job, tasks):
+            self.where = "serial (this process)"
+            return self._serial(job, tasks, desc)
+        if self.client is None:
+            self._start_local()
+        self.where = (f"Dask cluster at {self.scheduler}" if self.cluster is None
+                      else f"LocalCluster of {self.workers} workers")
+        return self._distributed(job, tasks, desc)
+
+    def _bar(self, total: int, desc: str):
+        from tqdm import tqdm
+        return tqdm(total=total, unit="run", desc=desc, disable=not self.progress, file=sys.stderr, leave=False)
+
+    def _serial(self, job: Job, tasks: list[Task], desc: str) -> list[dict]:
+        out = []
+        with self._bar(len(tasks), desc) as bar:
+            for task in tasks:
+                out.append(run_task(job, task))
+                bar.update(1)
+        return out
+
+    def _distributed(self, job: Job, tasks: list[Task], desc: str) -> list[dict]:
+        from distributed import as_completed
+        # Files are written where the results folder is: a LocalCluster's workers share this
+        # machine's disk; on an external cluster the record-keeping tasks run here.
+        local = [i for i, t in enumerate(tasks) if t.keep and self.cluster is None]
+        remote = [i for i in range(len(tasks)) if i not in set(local)]
+        if job.token not in self._scattered:
+            self._scattered[job.token] = self.client.scatter(job, broadcast=True, hash=False)
+        shared = self._scattered[job.token]
+        batch = next(self._keys)
+        futures = {self.client.submit(run_task, shared, tasks[i], key=f"sim-{job.token[:8]}-{batch}-{i}",
+                                      retries=RETRIES, pure=False): i for i in remote}
+        out: list = [None] * len(tasks)
+        with self._bar(len(tasks), desc) as bar:
+            for i in local:
+                out[i] = run_task(job, tasks[i])
+                bar.update(1)
+            try:
+                for future in as_completed(futures):
+                    out[futures[future]] = future.result()
+                    future.release()
+                    bar.update(1)
+            except BaseException:
+                self.client.cancel(list(futures))
+                raise
+        return out

@@ -1,0 +1,89 @@
+"""Where tasks run (sim.parallel.engine, issue 11): this process, a LocalCluster, or an external Dask
+cluster started here on 127.0.0.1 — byte-identical results everywhere, also when a worker dies."""
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import sim.parallel.engine as engine_mod
+from sim.cli import main
+from sim.commands.load import load
+from sim.parallel.engine import Engine
+from sim.parallel.runner import Job, replication_tasks
+
+from .dask_cluster import external_cluster
+from .test_metamorphic import SYNTHETIC
+from .test_reproducibility import _files
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    with external_cluster(tmp_path_factory.mktemp("dask")) as address:
+        yield address
+
+
+@pytest.fixture
+def always_cluster(monkeypatch):
+    """Tiny test runs would otherwise take the serial path (faster than starting a cluster)."""
+    monkeypatch.setattr(engine_mod, "START_SECONDS", 0.0)
+
+
+def _job(tmp_path: Path, days: int = 8) -> Job:
+    doc = dict(SYNTHETIC, days=days)
+    doc["policies"] = SYNTHETIC["policies"] + [{"name": "declined", "initial_funds": 20.00,
+                                                 "auto_recharge": {"trigger": 15.00, "amount": 20.00},
+                                                 "payment": {"decline_rate": 0.5}}]
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    _, world, replay = load(path, None)
+    return Job(world, 7, replay), path
+
+
+def test_serial_local_cluster_and_external_cluster_give_identical_metrics_even_when_a_worker_dies(
+        tmp_path, scheduler, always_cluster):
+    job, _ = _job(tmp_path, days=30)
+    tasks = replication_tasks(job, range(6))
+    with Engine(1) as serial:
+        one = serial.map(job, tasks)
+        assert serial.where.startswith("serial")
+    with Engine(2) as local:
+        local.map(job, tasks[:2])                  # the cluster is up and the job scattered
+        victim, pid = sorted(local.client.run(os.getpid).items())[0]
+        killed = []
+        killer = threading.Timer(0.2, lambda: (os.kill(pid, signal.SIGKILL), killed.append(time.monotonic())))
+        killer.start()                             # SIGKILL, as the OOM killer would
+        two = local.map(job, tasks)                # the dead worker's tasks are rerun elsewhere
+        done = time.monotonic()
+        killer.join()
+        assert killed and killed[0] < done, "the worker was not killed mid-run"
+        assert local.where == "LocalCluster of 2 workers"
+    with Engine(scheduler=scheduler) as ext:
+        three = ext.map(job, tasks)
+        assert ext.where.startswith("Dask cluster at tcp://127.0.0.1:")
+    assert one == two == three
+    assert len({m["credits_spent"] for m in one}) > 5, "tasks must differ from each other"
+
+
+def test_run_on_an_external_scheduler_writes_the_same_results_folder(tmp_path, scheduler):
+    _, path = _job(tmp_path)
+    assert main(["-q", "run", str(path), "-r", "3", "-w", "1", "--no-xlsx", "--out", str(tmp_path / "w1")]) == 0
+    assert main(["-q", "run", str(path), "-r", "3", "--scheduler", scheduler, "--no-xlsx",
+                 "--out", str(tmp_path / "ext")]) == 0
+    one, ext = _files(tmp_path / "w1"), _files(tmp_path / "ext")
+    assert one.keys() == ext.keys() and any(k.endswith("cdr.csv") for k in one)
+    for name in one:
+        assert one[name] == ext[name], name
+
+
+@pytest.mark.parametrize("address, says", [("tcp://127.0.0.1:1", "cannot reach a Dask scheduler"),
+                                           ("nonsense", "is not a scheduler address")])
+def test_a_bad_scheduler_address_is_bad_input(tmp_path, capsys, address, says):
+    _, path = _job(tmp_path)
+    assert main(["run", str(path), "--scheduler", address, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --scheduler: ") and says in err
+    assert not (tmp_path / "o").exists()
