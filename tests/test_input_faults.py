@@ -91,6 +91,21 @@ CASES = [
 ]
 
 
+BYTE_CASES = [  # (file, its text before, after; the line of the bad byte)
+    ("scenario.yaml", b"days: 31", b"days: 31 # \xff", 3),
+    ("rates.csv", b"outbound,GB", b"outbound,G\xe9", 4),
+]
+
+
+@pytest.mark.parametrize("name,before,after,line", BYTE_CASES, ids=[c[0] for c in BYTE_CASES])
+def test_a_bad_byte_is_reported_at_its_line(tmp_path, capsys, results, name, before, after, line):
+    path = setup(tmp_path, BASE)
+    target = tmp_path / name
+    target.write_bytes(target.read_bytes().replace(before, after))
+    err = fails(capsys, results, path)
+    assert f"{name}:{line}:" in err and "UTF-8" in err, err
+
+
 @pytest.mark.parametrize("case,files,expect", CASES, ids=[c[0] for c in CASES])
 def test_input_fault(tmp_path, capsys, results, case, files, expect):
     err = fails(capsys, results, setup(tmp_path, **files))

@@ -5,6 +5,7 @@ header; it must be the scenario's (R1: one currency, no conversion)."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from models.money import MoneyError, parse_money
@@ -13,6 +14,7 @@ from models.rates import KINDS, Rate, RateCard
 from sim.errors import InputError
 
 from .countries import country_problem
+from .yamlfile import decode_error
 
 HEADER = ["kind", "country", "per_minute", "connection_fee"]
 # Found from the project, wherever the scenario is (a scenario without `rates:` uses it).
@@ -30,10 +32,13 @@ def _currency(where: str, code: str, expected: str) -> None:
 def load_rate_csv(path: Path, currency: str) -> RateCard:
     card = RateCard()
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(str(path), f"cannot read the rate card ({getattr(e, 'strerror', None) or e})") from None
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(str(path), f"cannot read the rate card ({e.strerror or e})") from None
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError as e:
+        raise decode_error(path, data, e) from None
     # Comment lines (#) let the card say what it is, e.g. that its figures are illustrative.
     numbered = [(n, r) for n, r in enumerate(rows, 1) if r and not r[0].lstrip().startswith("#")]
     stated = None

@@ -62,13 +62,25 @@ def _decimal(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
+def decode_error(path: Path, data: bytes, e: UnicodeDecodeError) -> InputError:
+    """Where a file stops being UTF-8: its line and column, not just the file."""
+    line = data.count(b"\n", 0, e.start) + 1
+    column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+    return InputError(f"{path}:{line}:{column}", f"byte 0x{data[e.start]:02x} is not UTF-8 text; save the file "
+                                                 "as UTF-8")
+
+
 def read_yaml(path: Path, what: str):
     """The YAML document of `path`; InputError naming the file and line on any fault."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        data = path.read_bytes()
+    except OSError as e:
         raise InputError(str(path), f"cannot read the {what} ({e.__class__.__name__}: "
-                                    f"{getattr(e, 'strerror', None) or e})") from None
+                                    f"{e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise decode_error(path, data, e) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except DuplicateKey as e:

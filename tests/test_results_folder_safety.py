@@ -1,0 +1,88 @@
+"""Issue 12: the user's files are safe. Results replace only a folder the project wrote (its
+manifest.json lists every file); anything else is refused unless --force, which keeps the
+user's files; SIGTERM and SIGHUP stop a run like Ctrl-C, leaving no temporary folder."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from tests.test_cli_errors import BASE, setup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_results_folder_is_replaced_and_lists_its_files(tmp_path, capsys):
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == sorted(f for f in snapshot(out) if f != "manifest.json")
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--seed", "5"]) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 5
+
+
+@pytest.mark.parametrize("foreign", ["notes.txt", "p/my-analysis.xlsx", "scenario-copy/scenario.yaml"])
+def test_a_folder_with_a_foreign_file_is_refused_and_kept(tmp_path, capsys, foreign):
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 0
+    (out / foreign).parent.mkdir(parents=True, exist_ok=True)
+    (out / foreign).write_text("mine")
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--seed", "5"]) == 2
+    err = capsys.readouterr().err
+    assert foreign in err and "--force" in err and "another --out" in err and "Traceback" not in err
+    assert snapshot(out) == before
+
+
+def test_a_summary_json_alone_does_not_make_a_results_folder(tmp_path, capsys):
+    """The old rule (a summary.json present: replace everything) deleted the user's notes."""
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    (out / "scenario.yaml").write_text("my scenario")
+    assert main(["run", str(path), "--out", str(out), "-q"]) == 2
+    assert (out / "scenario.yaml").read_text() == "my scenario"
+
+
+def test_force_writes_the_results_beside_the_users_files(tmp_path, capsys):
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "p" / "mine.csv").write_text("also mine")
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--seed", "5", "--force"]) == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "p" / "mine.csv").read_text() == "also mine"
+    assert json.loads((out / "summary.json").read_text())["seed"] == 5
+    assert "notes.txt" not in json.loads((out / "manifest.json").read_text())["files"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path, sig):
+    """kill (SIGTERM) or a closed terminal (SIGHUP) mid-run: exit 1 with one line, workers end
+    without tracebacks, the temporary folder is gone and the earlier results are untouched."""
+    scenario = ROOT / "scenarios" / "us-office-domestic.yaml"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier")
+    cmd = [sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--out", str(out / "res"),
+           "-r", "40", "-w", "2", "--no-xlsx"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".res.tmp-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.5)                    # let the workers start
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "interrupted" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
