@@ -18,6 +18,7 @@ from typing import Callable
 from .calls import FREE, FUNDING_REASONS, TOLL_FREE_INBOUND, CallKind, Reason
 from .geography import ZONE_A, is_domestic
 from .ledger import Ledger
+from .measure import PRIO_MEASURE, Measured
 from .licences import LicenceSet
 from .policy import POSTPAY, Policy, Switches
 from .pools import Pool, PoolSet
@@ -75,11 +76,11 @@ class Call:
         self.reason = None
 
 
-class Account:
+class Account(Measured):
     def __init__(self, payers: list[Payer], pools: PoolSet, rates: RateCard, policy: Policy,
                  switches: Switches, clock: Clock, horizon: int,
                  schedule: Callable[[int, int, Callable[[int], None]], None],
-                 decline_draw: Callable[[], float], keep_records: bool = True):
+                 decline_draw: Callable[[], float], keep_records: bool = True, measure_from: int = 0):
         self.payers = payers
         self.pools = pools
         self.rates = rates
@@ -91,7 +92,7 @@ class Account:
         self._schedule = schedule
         self.decline_draw = decline_draw
         self.postpay = policy.billing == POSTPAY
-        self.ledger = Ledger(keep_journal=keep_records)
+        self.ledger = Ledger(keep_journal=keep_records, horizon=horizon)
         self.recharge = AutoRecharge(policy.auto_recharge, policy.payment) if policy.auto_recharge else None
         self.keep_records = keep_records
         self.notifications: list[tuple[int, str, str]] = []
@@ -121,6 +122,12 @@ class Account:
         self._cutoff = switches.mid_call_cutoff
         self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
         self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
+        # Metrics count from `measure_from` (after a warm-up): `base` is the running totals
+        # then, `marks` the totals at each month start after it and at the close
+        # (sim/analysis/metrics.py turns them into the run's and each month's figures).
+        self.measure_from = measure_from
+        self.base: tuple[int, dict] | None = None
+        self.marks: list[tuple[int, dict]] = []
 
     # The driver's hooks: re-attached when a saved account is resumed (sim/engine.py).
     _HOOKS = ("_schedule", "decline_draw", "release", "flush_credits", "release_credits")
@@ -134,6 +141,10 @@ class Account:
     # ---- set-up and scheduled events -------------------------------------------------
     def open(self) -> None:
         """Initial funds, scheduled top-ups, month resets; call once at t=0."""
+        if self.measure_from:
+            self._at(self.measure_from, PRIO_MEASURE, self._begin_measuring)
+        else:
+            self.base = (0, self.totals(0))
         if self.policy.initial_funds:
             self._purchase(0, self.policy.initial_funds, "initial funds")
         for t, amount in self.policy.top_ups:
@@ -150,6 +161,7 @@ class Account:
         if self.exhausted_since is not None:
             self.exhausted_seconds += max(0, min(t, self.horizon) - self.exhausted_since)
             self.exhausted_since = None
+        self.marks.append((t, self.totals(t)))
 
     def _at(self, t: int, priority: int, fn) -> None:
         """Schedule a billing event. Payments, retries, top-ups and expiries happen
@@ -159,6 +171,9 @@ class Account:
             self._schedule(t, priority, fn)
 
     def _month_reset(self, t: int) -> None:
+        if t > self.measure_from:
+            self._settle_ahead(t, PRIO_MONTH)
+            self.marks.append((t, self.totals(t)))
         self.pools.close_month(self.clock.month_key(t - 1))
 
     def _notify(self, t: int, kind: str, detail: str = "") -> None:
@@ -168,6 +183,8 @@ class Account:
 
     # ---- purchases, expiry, auto-recharge (R7, R8) -----------------------------------
     def _purchase(self, t: int, amount: int, note: str) -> None:
+        if self.credit_held:
+            self.flush_credits(t, PRIO_PAYMENT)    # the balance before it, for the ledger's peak
         expires = self.clock.plus_months(t, 12)
         self.ledger.purchase(t, amount, expires, note)
         self._at(expires, PRIO_EXPIRY, self._expire)

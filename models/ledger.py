@@ -4,6 +4,12 @@ Conservation holds after every operation:
     purchased == spent + forfeited + balance
 where balance = sum of lot remainders - overdraft not yet repaid. Overdraft only
 exists when the account allows it (R6 mid_call_cutoff=false, R10 postpay).
+
+Money tied up, as cheap running totals (no journal needed): `area` is the sum over every
+balance change before the horizon of its signed amount times (horizon - t), so the exact
+integral of the balance from an instant W to the horizon is
+area_end - area_W + balance_W * (horizon - W) (money x seconds, an integer). `peak` is the highest balance since `peak` was last reset
+(only purchases raise the balance).
 """
 from __future__ import annotations
 
@@ -115,7 +121,10 @@ class Lot:
 
 
 class Ledger:
-    def __init__(self, keep_journal: bool = True):
+    def __init__(self, keep_journal: bool = True, horizon: int = 0):
+        self.horizon = horizon       # 0: no `area` kept
+        self.area = 0
+        self.peak = 0
         self.lots: list[Lot] = []
         self._first = 0              # lots before this index are empty or expired
         self.lot_total = 0           # sum of remainders of live lots
@@ -148,6 +157,8 @@ class Ledger:
         self.lots.insert(idx, lot)
         self.purchased += amount
         self.lot_total += amount
+        if t < self.horizon:
+            self.area += amount * (self.horizon - t)
         self._log(t, PURCHASE, amount, lot.id, note=note)
         if self.owed:                      # a purchase first repays an overdraft
             repay = min(self.owed, amount)
@@ -156,6 +167,8 @@ class Ledger:
             self.owed -= repay
             if lot.remaining == 0:
                 self._skip_empty()
+        if self.balance > self.peak:
+            self.peak = self.balance
         return lot
 
     def debit(self, t: int, amount: Money, usage_id: str = "", allow_overdraft: bool = False) -> bool:
@@ -165,6 +178,8 @@ class Ledger:
         if amount > self.lot_total - self.owed and not allow_overdraft:
             return False
         self.spent += amount
+        if t < self.horizon:
+            self.area -= amount * (self.horizon - t)
         lots = self.lots
         first = self._first
         if first < len(lots) and lots[first].remaining > amount:
@@ -213,6 +228,8 @@ class Ledger:
                 self.lot_total -= amount
                 self.forfeited += amount
                 total += amount
+                if t < self.horizon:
+                    self.area -= amount * (self.horizon - t)
                 self._log(t, EXPIRE, amount, lot.id)
         self._skip_empty()
         return total

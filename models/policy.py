@@ -49,3 +49,4 @@ class Switches:
     billing_increment_seconds: int = 60
     minimum_purchase: Money = 200_000      # 20.00
     allowances: dict | None = None
+    first_month_allowance: str = "full"    # or "pro_rata": a start after the 1st gets part of a month's pools

@@ -12,7 +12,7 @@ DIALOUT_COUNTRY = "Global"     # the dial-out pool is tenant-wide, not per count
 
 
 class Pool:
-    __slots__ = ("country", "capability", "scope", "capacity", "remaining", "partner",
+    __slots__ = ("country", "capability", "scope", "capacity", "full", "remaining", "partner",
                  "alerts", "alerted", "reservations")
 
     def __init__(self, country: str, capability: str, scope: str, capacity_seconds: int,
@@ -20,7 +20,8 @@ class Pool:
         self.country = country
         self.capability = capability
         self.scope = scope                      # 'domestic', 'international' or 'dial-out'
-        self.capacity = capacity_seconds
+        self.capacity = capacity_seconds        # this month's (a pro-rata first month may be smaller)
+        self.full = capacity_seconds            # every other month's
         self.remaining = capacity_seconds
         self.partner: Pool | None = None        # the other MCOPSTN2 pool under dni_cap=whichever_first
         self.alerts = alerts                    # percentages used that notify (R5: 80, 100)
@@ -54,6 +55,7 @@ class Pool:
         return crossed
 
     def reset(self) -> None:
+        self.capacity = self.full
         self.remaining = self.capacity
         self.reservations.clear()       # reservations never cross a reset: all have run
         self.alerted.clear()
@@ -88,6 +90,12 @@ class PoolSet:
         self.dialout = Pool(DIALOUT_COUNTRY, CAPABILITY[Licence.AUDIO_CONFERENCING], "dial-out",
                             conferencing_users * DIALOUT_POOL_MINUTES_PER_USER * 60, alerts=(80, 100))
         self.report: list[tuple] = []
+
+    def prorate(self, part: int, whole: int) -> None:
+        """This (first) month's allowances scaled by part / whole of the month, rounded down to
+        whole minutes (switch first_month_allowance: pro_rata); the next reset restores them."""
+        for p in self.all():
+            p.capacity = p.remaining = p.full // 60 * part // whole * 60
 
     def all(self) -> list[Pool]:
         return [*self.domestic.values(), *self.international.values(), self.dialout]

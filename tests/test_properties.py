@@ -513,7 +513,10 @@ def test_property_pool_reservations_change_nothing(case):
 
 
 def _totals(out):
-    """What a run without records reports: counters, ledger totals, lots, recharges, pools."""
+    """What a run without records reports: counters, ledger totals, lots, recharges, pools, and
+    the metrics (the balance's time-integral and the monthly figures included)."""
+    from sim.analysis.metrics import metrics_of
+
     a = out.account
     led = a.ledger
     rc = a.recharge
@@ -523,7 +526,7 @@ def _totals(out):
             (led.purchased, led.spent, led.forfeited, led.balance, led.overdrawn, led.owed),
             [(x.id, x.amount, x.purchased_at, x.expires_at, x.remaining, x.expired) for x in led.lots],
             (rc.requested, rc.succeeded, rc.failed, rc.pending) if rc else None,
-            a.pools.report)
+            a.pools.report, metrics_of(out))
 
 
 @PROPS

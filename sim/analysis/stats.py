@@ -149,3 +149,14 @@ def _clip(iv: Interval, lower: Decimal | None, upper: Decimal | None) -> Interva
     if upper is not None:
         low, high = min(low, upper), min(high, upper)
     return Interval(iv.mean, low, high, iv.method)
+
+
+def quantile(values: list[Decimal], q: Decimal) -> Decimal:
+    """The q-quantile with linear interpolation between order statistics (numpy's default,
+    Hyndman & Fan type 7), in exact Decimal arithmetic, quantised to 4 places."""
+    x = sorted(values)
+    h = (len(x) - 1) * Decimal(q)
+    lo = int(h)
+    frac = h - lo
+    value = x[lo] if frac == 0 else x[lo] + frac * (x[lo + 1] - x[lo])
+    return _q(value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .compare import Paired, compare
-from .metrics import COUNTS, METRICS, MONEY, PROPORTIONS, UNBOUNDED
-from .stats import Interval, metric_interval
+from .metrics import COUNTS, METRICS, MONEY, MONTHLY, MONTHLY_QUANTILES, PROPORTIONS, UNBOUNDED
+from .stats import Interval, metric_interval, quantile, t_interval
 
 
 def _fmt(name: str, value: Decimal) -> str | int:
@@ -50,3 +50,22 @@ def _paired_json(p: Paired) -> dict:
     return {"diff_mean": f"{d.mean:.4f}", "half_width": f"{d.half_width:.4f}",
             "ci95_low": f"{d.low:.4f}", "ci95_high": f"{d.high:.4f}",
             "p_value": float(f"{p.p_value:.6g}"), "p_holm": float(f"{p.p_holm:.6g}"), "significant": p.significant}
+
+
+def monthly(per_rep: list[dict], policy_names: list[str]) -> dict:
+    """summary.json's `monthly`: {policy: [{month, figure: {mean, (p50, p95)}}]}: each calendar
+    month's figures (the first from the warm-up's end) over the replications."""
+    out = {}
+    for name in policy_names:
+        rows = []
+        for i, (month, _) in enumerate(per_rep[0][name]["monthly"]):
+            row: dict = {"month": month}
+            for f in MONTHLY:
+                values = [rep[name]["monthly"][i][1][f] for rep in per_rep]
+                row[f] = {"mean": f"{t_interval(values).mean:.4f}"}
+                if f in MONTHLY_QUANTILES:
+                    row[f] |= {"p50": f"{quantile(values, Decimal('0.5')):.4f}",
+                               "p95": f"{quantile(values, Decimal('0.95')):.4f}"}
+            rows.append(row)
+        out[name] = rows
+    return out

@@ -34,7 +34,7 @@ def versions() -> dict:
 
 
 def cmd_run(args) -> int:
-    from sim.analysis.summary import aggregate, comparisons
+    from sim.analysis.summary import aggregate, comparisons, monthly
     from sim.outputs.folder import atomic_folder, check_out_folder
     from sim.outputs.rounding import cdr_rounding
     from sim.outputs.table import write_summary
@@ -77,6 +77,7 @@ def cmd_run(args) -> int:
             "policies": summary,
             "comparisons": compared,
             "cdr_rounding": cdr_rounding(tmp, summary),
+            "monthly": monthly(per_rep, names),
         }
         write_summary(tmp, doc)
         (tmp / "comparison.md").write_text(
@@ -84,8 +85,8 @@ def cmd_run(args) -> int:
             encoding="utf-8")
         _log(args, "summary.json and comparison.md written")
         from sim.outputs.plots import write_plots
-        write_plots(tmp, world, summary)
-        _log(args, "comparison.png written")
+        write_plots(tmp, world, summary, doc["monthly"])
+        _log(args, "comparison.png and monthly.png written")
         if not args.no_xlsx:
             from sim.outputs.excel import write_report
             write_report(tmp, doc, names)

@@ -22,6 +22,7 @@ def cmd_validate(args) -> int:
     if inferred:
         lic = " + ".join(x.value for x in scenario.tenant.replay_default_licences or [])
         print(f"  {inferred:7d}  inferred from the report: {lic}")
+    _warn_partial_month(scenario, world)
     print("monthly pools (minutes):")
     for p in pools.all():
         if p.capacity:
@@ -53,6 +54,22 @@ def cmd_validate(args) -> int:
         print(f"  {p.name}: " + ", ".join(bits))
     print("ok")
     return EXIT_OK
+
+
+def _warn_partial_month(scenario, world) -> None:
+    """A start off the 1st of a month (00:00 UTC) makes the first month a part month."""
+    from sim.engine.world import first_month_share
+
+    part, whole = first_month_share(world.clock)
+    if part == whole:
+        return
+    pools = ("the first month's minute pools are scaled to it (first_month_allowance: pro_rata)"
+             if scenario.switches.first_month_allowance == "pro_rata" else
+             "the first month still gets whole monthly minute pools (switch first_month_allowance: pro_rata "
+             "scales them to the part month)")
+    print(f"warning: the scenario starts {scenario.start:%Y-%m-%d %H:%M}Z, not at the start of a month: the "
+          f"first month is {part / whole:.0%} of a month; {pools}; warmup_days can leave the part month out of "
+          "the metrics")
 
 
 def licences_as_written(scenario) -> dict[tuple, int]:

@@ -23,6 +23,14 @@ def started_by(call: Call, t: int, priority: int, inc: int) -> int:
     return q + 1 if (r or call.idx < priority) else q
 
 
+def time_weight(call: Call, a: int, b: int, inc: int, horizon: int) -> int:
+    """Sum over the call's increments a..b-1 (at start + k*inc) of (horizon - their instant),
+    those before the horizon only: what debiting them one by one adds to `Ledger.area`."""
+    top = min(b, max(a, -(-(horizon - call.start) // inc)))
+    m = top - a
+    return m * (horizon - call.start) - inc * m * (a + top - 1) // 2 if m > 0 else 0
+
+
 def increments_of(call: Call, inc: int) -> int:
     return -(-call.duration // inc)
 
@@ -112,21 +120,25 @@ class CreditHolds:
 
     def flush(self, t: int, priority: int) -> None:
         """Debit every held increment started by (t, priority)."""
-        amount = 0
+        amount = weight = 0
+        ledger = self.account.ledger
         keep = []
         for h in self.held:
             call, done = h
             started = min(call.increments, started_by(call, t, priority, self.inc))
             if started > done:
                 amount += (started - done) * call.route.price
+                weight += call.route.price * time_weight(call, done, started, self.inc, ledger.horizon)
                 h[1] = started
             if started < call.increments:
                 keep.append(h)
         self.held[:] = keep
         if amount:
             self.account.credit_held -= amount
-            paid = self.account.ledger.debit(t, amount)
+            paid = ledger.debit(t, amount)
             assert paid, "a held increment could not be paid"       # the guard makes this impossible
+            # the increments were spent at their own instants, not at t: correct the balance integral
+            ledger.area += amount * max(ledger.horizon - t, 0) - weight
 
     def flush_all(self) -> None:
         """At the end of the run: held increments need no events, some start after the last one."""

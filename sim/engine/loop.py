@@ -122,7 +122,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         payments = np.random.default_rng(payment_seed)
         pools = new_pools(world)
         account = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
-                          schedule, payments.random, keep_records)
+                          schedule, payments.random, keep_records, getattr(world, "measure_from", 0))
         account.open()
     else:
         payments, account = checkpoint.payments, checkpoint.account

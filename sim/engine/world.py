@@ -13,7 +13,7 @@ from models.licences import LicenceSet
 from models.policy import AutoRechargeRule, Payment, Policy, Switches
 from models.pools import PoolSet
 from models.rates import RateCard
-from models.timeutil import Clock, add_months
+from models.timeutil import Clock, add_months, month_start
 
 from sim.inputs.ratecard import DEFAULT_CARD, load_rate_csv, rate_card_from_inline
 from sim.inputs.scenario import Scenario
@@ -56,6 +56,7 @@ class World:
     policies: list[Policy]
     upn_index: dict[str, int] = field(default_factory=dict)
     cost: object = None            # sim.engine.bounds.Cost, set once the inputs are checked
+    measure_from: int = 0          # end of the warm-up (seconds): metrics count from here
 
     def add_user(self, user: TenantUser) -> int:
         """Replay with `replay_users: infer` adds users met in the report."""
@@ -66,9 +67,21 @@ class World:
 
 
 def new_pools(world) -> PoolSet:
-    """The tenant's minute pools, full, as at the start of a run (R4, R5)."""
-    return PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
-                   world.switches.allowances)
+    """The tenant's minute pools as at the start of a run (R4, R5): full, or with
+    `first_month_allowance: pro_rata` the part of the first month the run covers."""
+    pools = PoolSet(((p.country, p.licences) for p in world.payers), world.switches.dni_cap,
+                    world.switches.allowances)
+    part, whole = first_month_share(world.clock)
+    if part < whole and world.switches.first_month_allowance == "pro_rata":
+        pools.prorate(part, whole)
+    return pools
+
+
+def first_month_share(clock: Clock) -> tuple[int, int]:
+    """(seconds from the start to the next month, seconds in the start's month)."""
+    first = month_start(clock.start)
+    nxt = add_months(first, 1)
+    return int((nxt - clock.start).total_seconds()), int((nxt - first).total_seconds())
 
 
 def _policy(spec, clock: Clock, horizon: int) -> Policy:
@@ -115,13 +128,14 @@ def build_world(scenario: Scenario, scenario_path: Path, seed: int | None = None
         allowances = {plan.value: {c: (v if isinstance(v, int) else v.model_dump(exclude_none=True))
                                    for c, v in per.items()} for plan, per in sw.allowances.items()}
     switches = Switches(sw.dni_cap, sw.mid_call_cutoff, sw.billing_increment_seconds,
-                        sw.minimum_purchase, allowances)
+                        sw.minimum_purchase, allowances, sw.first_month_allowance)
     users = build_users(scenario, seed if seed is not None else scenario.seed)
     payers = [Payer(u.upn, u.country, u.licence_set, u.dialout_policy) for u in users]
     toll_free = [_toll_free(t, scenario.traffic) for t in scenario.tenant.toll_free_numbers]
     policies = [_policy(p, clock, horizon) for p in scenario.policies]
     world = World(scenario, base, clock, horizon, users, payers, toll_free, rates, switches, policies)
     world.upn_index = {u.upn.lower(): i for i, u in enumerate(users)}
+    world.measure_from = scenario.warmup_days * 86400
     return world
 
 

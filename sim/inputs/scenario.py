@@ -74,6 +74,7 @@ class SwitchesSpec(Strict):
     billing_increment_seconds: int = Field(60, ge=1, le=3600)
     minimum_purchase: Money = 200_000
     allowances: dict[Licence, dict[CountryOrStar, Annotated[int, Field(ge=0)] | AllowanceOverride]] | None = None
+    first_month_allowance: Literal["full", "pro_rata"] = "full"
 
 
 class UserSpec(Strict):
@@ -201,7 +202,7 @@ class TopUpSpec(Strict):
 
 
 # Files the results folder holds beside the policy folders (sim.outputs writes them).
-RESULT_FILES = ("summary.json", "comparison.md", "comparison.png", "report.xlsx", "manifest.json")
+RESULT_FILES = ("summary.json", "comparison.md", "comparison.png", "monthly.png", "report.xlsx", "manifest.json")
 # Windows' device names cannot be folder names either.
 RESULT_NAMES = {n.lower() for n in RESULT_FILES} | {
     "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -232,6 +233,7 @@ class Scenario(Strict):
     name: Slug
     start: datetime
     days: int = Field(gt=0, le=3660)
+    warmup_days: int = Field(0, ge=0)      # simulated from `start`, not counted in the metrics
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     seed: int = Field(42, ge=0)
     switches: SwitchesSpec = SwitchesSpec()
@@ -244,6 +246,9 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _checks(self):
+        if self.warmup_days >= self.days:
+            raise ValueError(f"warmup_days: must be fewer than days ({self.days}): the warm-up is the "
+                             f"start of the horizon and the metrics count what follows it, got {self.warmup_days}")
         seen: dict[str, int] = {}
         for i, p in enumerate(self.policies):
             # Each policy gets a folder and a sheet: names must differ on case-insensitive file

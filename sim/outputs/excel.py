@@ -63,7 +63,7 @@ LEDGER_TYPES = {"time": "time", "amount": "money4", "balance_after": "money4", "
 
 UNITS = {"minutes_lost": "minutes", "users_affected": "users", "hours_exhausted": "hours",
          "pool_minutes_used": "minutes", "recharges_succeeded": "recharges", "recharges_failed": "recharges",
-         "notifications": "notifications"}
+         "notifications": "notifications", "prob_disruption": "share of replications"}
 
 
 def column_letter(i: int) -> str:
@@ -259,6 +259,31 @@ class _Report:
 
 # ---- the report ------------------------------------------------------------------------------
 
+def _paired_sheet(wb: _Report, comparisons: dict) -> None:
+    if not comparisons:
+        return
+    sh = wb.sheet("vs baseline", ["policy", "metric", "difference", "±95% CI", "p-value", "Holm p", "significant"],
+                  widths=[24, 30, 14, 14, 10, 10, 12])
+    for name, per_metric in comparisons.items():
+        for m, c in per_metric.items():
+            sh.add_values([name, m, Decimal(c["diff_mean"]), Decimal(c["half_width"]), c["p_value"], c["p_holm"],
+                           "yes" if c["significant"] else "no"])
+
+
+def _monthly_sheet(wb: _Report, monthly: dict) -> None:
+    if not monthly:
+        return
+    sh = wb.sheet("monthly", ["policy", "month", "spent", "spent P50", "spent P95", "expired", "purchased",
+                              "disruptions", "hours exhausted", "hours P50", "hours P95"],
+                  widths=[24, 10] + [14] * 9)
+    for name, rows in monthly.items():
+        for r in rows:
+            sh.add_values([name, r["month"], *(Decimal(r["spent"][k]) for k in ("mean", "p50", "p95")),
+                           Decimal(r["expired"]["mean"]), Decimal(r["purchased"]["mean"]),
+                           Decimal(r["disruptions"]["mean"]),
+                           *(Decimal(r["hours_exhausted"][k]) for k in ("mean", "p50", "p95"))])
+
+
 def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
     """Write folder/report.xlsx from summary `doc` and the policies' cdr.csv / ledger.csv."""
     folder = Path(folder)
@@ -283,6 +308,10 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
             ("comparison", "every summary.json metric per policy: mean and 95 % CI half-width "
                            "(0 with one replication); money rounded half-up to 2 decimals from the exact "
                            "mean, as in the comparison table (summary.json keeps 4 decimals)"),
+            ("vs baseline", f"each policy minus the baseline {doc.get('baseline', '')}, paired over the "
+                            "replications: mean difference, 95 % half-width, p-value, Holm-adjusted p"),
+            ("monthly", "per policy and calendar month: credits spent, expired, purchased, disruptions and hours "
+                        "exhausted, means over the replications; spent and hours also P50 and P95"),
             ("<policy> cdr", "the policy's cdr.csv (replication 0): PSTN usage report, times in UTC; Charge and "
                              "Connection Fee rounded half-up to 2 decimals as in Teams' export"),
             ("<policy> ledger", "the policy's ledger.csv (replication 0): the credit journal, exact to 4 decimals"),
@@ -303,6 +332,8 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
                 else:
                     row += [Decimal(stat["mean"]), Decimal(stat["ci95_half_width"])]
             comp.add_values(row)
+        _paired_sheet(wb, doc.get("comparisons") or {})
+        _monthly_sheet(wb, doc.get("monthly") or {})
 
         for name in policy_names:
             wb.csv_sheets(folder / name / "cdr.csv", name, "cdr", CDR_TYPES)

@@ -246,6 +246,10 @@ def comparison_figure(world, summary: dict) -> Figure:
     return fig
 
 
-def write_plots(folder: Path, world, summary: dict) -> None:
-    """The run-level pictures: comparison.png (per-policy balance.png is written with each policy's CSVs)."""
+def write_plots(folder: Path, world, summary: dict, monthly: dict | None = None) -> None:
+    """The run-level pictures: comparison.png and monthly.png (per-policy balance.png is written
+    with each policy's CSVs)."""
     comparison_plot(Path(folder) / "comparison.png", world, summary)
+    if monthly:
+        from .monthly_plot import monthly_plot
+        monthly_plot(Path(folder) / "monthly.png", world, monthly)

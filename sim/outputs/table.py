@@ -15,7 +15,8 @@ TABLE_METRICS = [("calls_blocked_funding", "blocked by funding"), ("calls_cut_fu
                  ("minutes_lost", "minutes lost"), ("calls_blocked", "blocked, any reason"),
                  ("hours_exhausted", "hours exhausted"), ("credits_purchased", "purchased"),
                  ("credits_spent", "spent"), ("credits_expired", "expired"), ("final_balance", "final balance"),
-                 ("overdraft", "overdraft / invoiced"), ("recharges_failed", "recharges failed")]
+                 ("average_balance", "avg balance"), ("overdraft", "overdraft / invoiced"),
+                 ("recharges_failed", "recharges failed")]
 
 
 def _number(value: Decimal, money: bool) -> str:
@@ -36,7 +37,8 @@ def interval_cell(stat: dict, money: bool) -> str:
     low, high = Decimal(stat["ci95_low"]), Decimal(stat["ci95_high"])
     if method == "rule_of_three":
         return f"0 (≤ {shown(high)} at 95 %)"
-    if method == "t" and Decimal(stat["mean"]) - low == high - Decimal(stat["mean"]):
+    centre = Decimal(stat["mean"])
+    if method == "t" and abs((centre - low) - (high - centre)) <= Decimal("0.0002"):     # not clipped
         return f"{text} ± {shown(stat['ci95_half_width'])}"
     return f"{text} ({shown(low)}–{shown(high)})"
 
