@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("scenarios/*/*.yaml")])
 IDS = [str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS]
 
-RUN_FILES = ["summary.json", "comparison.md", "comparison.png", "report.xlsx", "manifest.json"]
+RUN_FILES = ["summary.json", "comparison.md", "comparison.png", "monthly.png", "report.xlsx", "manifest.json"]
 POLICY_FILES = ["cdr.csv", "ledger.csv", "notifications.csv", "disruptions.csv", "pools.csv", "balance.png"]
 SHORT_DAYS = 5
 
@@ -73,13 +73,16 @@ def test_example_is_commented_and_uses_the_shipped_rate_card(path):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
 def test_example_runs_and_writes_every_result_file(path, tmp_path):
+    """... and with 2 replications its table opens with each policy against the first (issue 10)."""
     out = tmp_path / "out"
-    assert run_quiet(shortened(path, tmp_path), out) == 0
+    assert run_quiet(shortened(path, tmp_path), out, "-r", "2") == 0
     for name in RUN_FILES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text())
     policies = [p["name"] for p in yaml.safe_load(path.read_text())["policies"]]
     assert list(summary["policies"]) == policies
+    assert summary["baseline"] == policies[0] and list(summary["comparisons"]) == policies[1:]
+    assert f"Against the baseline {policies[0]}" in (out / "comparison.md").read_text(encoding="utf-8")
     for policy in policies:
         for name in POLICY_FILES:
             assert (out / policy / name).is_file(), f"{policy}/{name}"

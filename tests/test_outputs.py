@@ -63,7 +63,7 @@ def policies(out: Path) -> list[str]:
 def test_pngs_are_pngs_of_the_stated_size(results):
     import matplotlib.image as mpimg
     out, _ = results
-    files = [out / "comparison.png"] + [out / p / "balance.png" for p in policies(out)]
+    files = [out / "comparison.png", out / "monthly.png"] + [out / p / "balance.png" for p in policies(out)]
     for path in files:
         width, height = png_size(path)
         pixels = mpimg.imread(path)
@@ -71,6 +71,7 @@ def test_pngs_are_pngs_of_the_stated_size(results):
         assert pixels[..., :3].std() > 0.05, f"{path} looks blank"
     assert png_size(out / policies(out)[0] / "balance.png") == (1100, 650)
     assert png_size(out / "comparison.png")[0] == 1200
+    assert png_size(out / "monthly.png") == (1100, 850)
 
 
 @pytest.fixture(scope="module")
@@ -142,12 +143,27 @@ def test_comparison_figure_holds_the_summary(results, simulated):
 def test_report_sheets_are_named_legally_and_uniquely(results):
     out, _ = results
     wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    expected = ["about", "comparison"]
+    expected = ["about", "comparison", "vs baseline", "monthly"]
     for p in policies(out):
         expected += [f"{p} cdr", f"{p} ledger"]
     assert wb.sheetnames == expected
     assert all(len(n) <= 31 for n in wb.sheetnames)
     assert len({n.lower() for n in wb.sheetnames}) == len(wb.sheetnames)
+
+
+def test_report_monthly_and_baseline_sheets_are_the_summary(results):
+    out, _ = results
+    doc = json.loads((out / "summary.json").read_text())
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    monthly = list(wb["monthly"].iter_rows(values_only=True))[1:]
+    want = [(name, r["month"], r["spent"]["mean"], r["spent"]["p95"], r["hours_exhausted"]["p50"])
+            for name, rows in doc["monthly"].items() for r in rows]
+    assert [(r[0], r[1], Decimal(str(r[2])), Decimal(str(r[4])), Decimal(str(r[9]))) for r in monthly] == [
+        (n, m, Decimal(a), Decimal(b), Decimal(c)) for n, m, a, b, c in want]
+    paired = list(wb["vs baseline"].iter_rows(values_only=True))[1:]
+    assert [(r[0], r[1], Decimal(str(r[2])), r[6]) for r in paired] == [
+        (n, m, Decimal(c["diff_mean"]), "yes" if c["significant"] else "no")
+        for n, per in doc["comparisons"].items() for m, c in per.items()]
 
 
 def test_report_sheets_are_the_csvs_row_for_row(results):

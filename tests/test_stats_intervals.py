@@ -161,3 +161,13 @@ def test_bootstrap_covers_a_skewed_metric_at_least_as_often_as_t():
         t += float(iv.low) <= truth <= float(iv.high)
     assert bca >= t
     assert bca / batches >= 0.85 - _tolerance(batches, 0.85), bca / batches
+
+
+def test_quantile_is_numpys_linear_rule_in_exact_decimals():
+    from sim.analysis.stats import quantile
+    values = [D("3.1"), D("0.2"), D("7.75"), D("1.0"), D("4.4"), D("2.05")]
+    for q in ("0.5", "0.95", "0", "1", "0.1"):
+        want = np.quantile([float(v) for v in values], float(q))
+        assert quantile(values, D(q)) == D(f"{want:.4f}")
+    # by hand: sorted 0.2 1.0 2.05 3.1 4.4 7.75; P95 at h = 5 * 0.95 = 4.75: 4.4 + 0.75 * 3.35 = 6.9125
+    assert quantile(values, D("0.95")) == D("6.9125")
