@@ -66,13 +66,14 @@ def cmd_run(args) -> int:
         compared = comparisons(per_rep, names, baseline)
         postpay = {p.name for p in scenario.policies if p.billing == "postpay"}
         table = _report(summary, compared, baseline, args.replications, scenario.currency, postpay)
+        replay_info = _replay_info(scenario, replay, tmp, names)
         doc = {
             "scenario": scenario.model_dump(mode="json"),
             "seed": seed,
             "replications": args.replications,
             "replication_seeds": {"entropy": seed, "spawn_key": "(replication, stream, ...)"},
             "versions": versions(),
-            "replay": _replay_info(scenario, replay),
+            "replay": replay_info,
             "baseline": baseline,
             "policies": summary,
             "comparisons": compared,
@@ -94,6 +95,8 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print(table)
         print(f"\n{_table_note(args.replications)}")
+        for line in _reconciliation_lines(replay_info):
+            print(line)
         print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
     return EXIT_OK
 
@@ -119,7 +122,23 @@ def _table_note(replications: int) -> str:
             "or Wilson interval where shown as (low–high); see README); money in the scenario currency.")
 
 
-def _replay_info(scenario, replay) -> dict | None:
+def _replay_info(scenario, replay, folder: Path, names: list[str]) -> dict | None:
     if replay is None:
         return None
-    return {"report": scenario.traffic.replay, **replay.import_report.to_dict()}
+    from sim.outputs.reconciliation import totals
+    info = {"report": scenario.traffic.replay, **replay.import_report.to_dict()}
+    recon = {name: totals(folder / name / "reconciliation.csv") for name in names}
+    info["reconciliation"] = {k: v for k, v in recon.items() if v is not None} or None
+    return info
+
+
+def _reconciliation_lines(info: dict | None) -> list[str]:
+    """Reported vs rebilled, per policy (replication 0), as `run` prints it."""
+    if not info or not info.get("reconciliation"):
+        return []
+    out = ["", "reconciliation with the report's own charges (2 decimals; <policy>/reconciliation.csv):"]
+    for name, t in info["reconciliation"].items():
+        out.append(f"  {name}: reported {t['reported_charge']} + fees {t['reported_connection_fee']}, rebilled "
+                   f"{t['rebilled_charge']} + fees {t['rebilled_connection_fee']}, difference {t['difference']}; "
+                   f"{t['calls_differing']} of {t['calls']} calls differ by more than 0.01")
+    return out

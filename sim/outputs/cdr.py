@@ -89,6 +89,20 @@ def _number_type(kind: CallKind) -> str:
     return "service"
 
 
+_CDR_INDEX = {c: i for i, c in enumerate(CDR_COLUMNS)}
+
+
+def keep_identity(row: list, kept: dict[str, str]) -> list:
+    """Replay: the report's own value of every column the rebilling does not decide (Caller ID,
+    Entra ObjectId, display name, Destination Number, Administrative Units ...) replaces the
+    computed one; billing columns (times, fee, charge, capability, Domestic/International) stay."""
+    for name, value in kept.items():
+        i = _CDR_INDEX.get(name)
+        if i is not None:
+            row[i] = inert(value)
+    return row
+
+
 CDR_BLOCK = 1 << 15          # connected calls formatted per block of columns turned into lists
 
 
@@ -106,6 +120,7 @@ def cdr_rows(world, attempts, run, ids: CallIds):
     numbers = attempts.numbers
     account = run.account
     conf_names = attempts.conference_ids
+    kept = attempts.passthrough
     usage_id, call_id = ids.usage_id, ids.call_id
     credits_capability = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
     # per kind: (kind, inbound, own number is the service number, number type, call type, direction)
@@ -151,7 +166,7 @@ def cdr_rows(world, attempts, run, ids: CallIds):
             else:
                 home = toll_free[tfi].country if 0 <= tfi < len(toll_free) else country
                 object_id = upn = display_name = ""
-            yield [
+            row = [
                 usage_id(i), call_id(i), conference_id(cf),
                 home, object_id, upn, display_name,
                 inert(far if inbound else own), call_type, direction, number_type,
@@ -161,3 +176,4 @@ def cdr_rows(world, attempts, run, ids: CallIds):
                 round_half_up_2(fee), round_half_up_2(charge), currency,
                 capability, "Microsoft", "Microsoft", "",
             ]
+            yield keep_identity(row, kept[i]) if kept else row

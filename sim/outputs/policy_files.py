@@ -24,7 +24,13 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int) -> Non
     ids = CallIds(attempts, rep_seed)
     clock = world.clock
     account = run.account
-    _csv(folder / "cdr.csv", CDR_COLUMNS, cdr_rows(world, attempts, run, ids))
+    cdr = cdr_rows(world, attempts, run, ids)
+    if attempts.reported:
+        cdr = list(cdr)
+    _csv(folder / "cdr.csv", CDR_COLUMNS, cdr)
+    if attempts.reported:
+        from .reconciliation import write_reconciliation
+        write_reconciliation(folder / "reconciliation.csv", attempts, run, cdr)
 
     def uid(x):
         return ids.usage_id(x) if isinstance(x, int) else x
