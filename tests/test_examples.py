@@ -21,6 +21,7 @@ IDS = [str(p.relative_to(ROOT / "scenarios")) for p in SCENARIOS]
 
 RUN_FILES = ["summary.json", "comparison.md", "comparison.png", "monthly.png", "report.xlsx", "manifest.json"]
 POLICY_FILES = ["cdr.csv", "ledger.csv", "notifications.csv", "disruptions.csv", "pools.csv", "balance.png"]
+REPLAY_FILES = ["reconciliation.csv"]       # replay of a report that carries charges
 SHORT_DAYS = 5
 
 
@@ -96,6 +97,10 @@ def test_replay_example_reports_its_duplicate_row(tmp_path):
     assert run_quiet(shortened(path, tmp_path), out) == 0
     replay = json.loads((out / "summary.json").read_text())["replay"]
     assert replay["rows_billed"] == 50
+    policies = [p["name"] for p in yaml.safe_load(path.read_text())["policies"]]
+    for policy in policies:                  # the example report carries Microsoft's charges
+        assert (out / policy / REPLAY_FILES[0]).is_file()
+    assert set(replay["reconciliation"]) == set(policies)
     assert [d["line"] for d in replay["duplicate_usage_ids"]] == [22]
 
 
@@ -113,7 +118,7 @@ def test_readme_results_reference_names_every_file():
     """The files checked above are the ones the README documents, and the other way round."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Results reference", 1)[1].split("\n## ", 1)[0]
-    for name in RUN_FILES + POLICY_FILES:
+    for name in RUN_FILES + POLICY_FILES + REPLAY_FILES:
         assert re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", section), name
     documented = set(re.findall(r"(?<![\w.-])([\w-]+\.(?:json|md|png|xlsx|csv))(?![\w-])", section))
-    assert documented == set(RUN_FILES + POLICY_FILES), documented
+    assert documented == set(RUN_FILES + POLICY_FILES + REPLAY_FILES), documented

@@ -17,13 +17,13 @@ from phonenumbers import geocoder
 
 from models.money import MoneyError, parse_money
 from sim.errors import InputError
+from sim.inputs.countries import ISO_3166_ALPHA2, country_problem
 
 from . import calltypes
 from .formats import RESAVE
 
 MAX_CALL_SECONDS = 24 * 3600          # a longer "call" is an input error, not a month of billing
-COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
-COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EN": "GB", "KO": "KR"}
+COUNTRY_CODES = ISO_3166_ALPHA2
 NUMBER_TYPES = {"user": "user", "subscriber": "user", "service": "service", "toll-free": "toll-free",
                 "tollfree": "toll-free", "toll_free": "toll-free", "toll free": "toll-free"}
 
@@ -82,9 +82,9 @@ def country(where: str, column: str, text: str) -> str:
     code = text.strip().upper()
     if not code:
         return ""
-    if code not in COUNTRY_CODES:
-        hint = f" (did you mean {COUNTRY_HINTS[code]}?)" if code in COUNTRY_HINTS else ""
-        raise InputError(f"{where}: {column}", f"{text!r} is not an ISO 3166-1 alpha-2 country code{hint}")
+    problem = country_problem(code)
+    if problem:
+        raise InputError(f"{where}: {column}", problem)
     return code
 
 
@@ -142,7 +142,7 @@ def seconds(where: str, text: str) -> int:
 @lru_cache(maxsize=1)
 def _country_names() -> dict[str, str]:
     names = {}
-    for region in COUNTRY_CODES:
+    for region in sorted(COUNTRY_CODES):
         ex = phonenumbers.example_number(region)
         name = geocoder.country_name_for_number(ex, "en") if ex else ""
         if name:
