@@ -20,6 +20,10 @@ from .tenant import TenantUser, country_timezone
 # Columns of the 2025 export the rebilling decides; every other input column is kept as read.
 REBILLED_COLUMNS = frozenset({"Domestic/International", "Start Time", "End Time", "Duration Seconds",
                               "Connection Fee", "Charge", "Currency", "Capability"})
+# Where the report leaves these empty, the CDR shows what the rebilling used (countries, kinds);
+# identity (numbers, users, names, ids) stays as read, empty included (withheld, not named).
+FILLED_WHEN_EMPTY = frozenset({"External Country", "Destination Dialed", "User Location", "Number Type",
+                               "Call Direction"})
 # A resource account paying from credits (tenant.replay_ucap_out: credits, or a ucap_out row naming none)
 RESOURCE_LICENCES = [Licence.PHONE_SYSTEM, Licence.PAY_AS_YOU_GO_CALLING_PLAN, Licence.COMMUNICATIONS_CREDITS]
 
@@ -98,7 +102,8 @@ class _Builder:
         self.call_ids.append(row.call_id or row.usage_id)
         self.lines.append(where)
         self.reported.append((row.fee, row.charge, row.capability))
-        self.passthrough.append({k: v for k, v in row.columns.items() if k not in REBILLED_COLUMNS})
+        self.passthrough.append({k: v for k, v in row.columns.items()
+                                 if k not in REBILLED_COLUMNS and (v or k not in FILLED_WHEN_EMPTY)})
 
     def _kind_payer(self, row) -> tuple[CallKind, int, int]:
         b = row.billing
