@@ -126,6 +126,7 @@ def test_R12_replay_faults_exit_2_without_traceback(tmp_path):
     cases = [(bad(**{"External Country": "ZZ"}), "r.csv:3: External Country"),
              (bad(**{"Duration Seconds": "999999999"}), "r.csv:3: Duration Seconds"),
              (bad(**{"Start Time": "2026-02-05T10:00:00Z", "End Time": "2026-02-05T10:02:05Z"}), "r.csv:3: Start Time"),
+             (bad(Currency="EUR"), "r.csv:3: Currency"),
              ([], "holds no calls")]
     for rows, expected in cases:
         path = scenario(tmp_path, str(report(tmp_path, rows)))

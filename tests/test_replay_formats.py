@@ -64,7 +64,7 @@ def rebill(path: Path):
     """-> (debits as (time, usage id, amount), the attempts, their import report)."""
     _, world, attempts = load(path, None)
     policy = world.policies[0]
-    run = simulate(world, policy, attempts, payment_seed(1, 0, policy.name))
+    run = simulate(world, policy, attempts, payment_seed(1, 0))
     debits = [(t, attempts.usage_ids[i], amount) for t, kind, amount, _b, _lot, i, _n in run.account.ledger.journal
               if kind == "debit"]
     return debits, attempts, attempts.import_report

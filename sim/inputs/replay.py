@@ -39,8 +39,13 @@ def read_report(paths, world) -> Attempts:
     rows, report = read_calls(paths, unknown_call_types=tenant.replay_unknown_call_types,
                               allow_empty=tenant.replay_allow_empty)
     build = _Builder(world)
+    currency = world.scenario.currency
     for row in rows:
         if row.billed_by_credits:
+            if row.currency and row.currency.upper() != currency and (row.charge or row.fee):
+                raise InputError(f"{row.where}: Currency", f"the report charges in {row.currency} but the scenario "
+                                                           f"bills in {currency}: set `currency: {row.currency}` "
+                                                           "(with a rate card in it) to reconcile")
             build.add(row)
     report.rows_billed = len(build.rows)
     report.users_found = len(build.found)

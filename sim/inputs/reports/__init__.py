@@ -112,6 +112,8 @@ def _tally(report: ImportReport, rows: list[CallRow]) -> None:
             report.duration_mismatches.append((r.where, r.duration, int((r.end - r.start).total_seconds())))
         if r.upn:
             report.upns.add(r.upn.lower())
+        if r.charge is not None or r.fee is not None:
+            report.currencies[r.currency or "?"] += 1
         report.reported_charge += r.charge or 0
         report.reported_fee += r.fee or 0
     if rows:

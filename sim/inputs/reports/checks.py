@@ -174,7 +174,7 @@ def far_country(where: str, cols: dict[str, str], far: str, location: str, outbo
     if ext:
         return ext, "External Country"
     dialed = cols.get("Destination Dialed", "").strip().lower()
-    if dialed and dialed in _country_names():
+    if outbound and dialed in _country_names():     # inbound, it names the tenant's number's country
         return _country_names()[dialed], "Destination Dialed"
     code, rule = number_country(far)
     if code:

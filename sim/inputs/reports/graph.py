@@ -55,7 +55,7 @@ def _record(doc: Text, where: str, n: int, row) -> tuple[str, int, dict[str, str
         raise InputError(where, "expected a pstnCallLogRow object")
     cols = {}
     for key, value in row.items():
-        name = canonical(key) if key in GRAPH_PROPERTIES or canonical(key) else None
+        name = canonical(key)
         if name:
             cols[name] = _text(value)
     missing = [c for c in REQUIRED if c not in cols]

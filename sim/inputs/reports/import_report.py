@@ -23,6 +23,7 @@ class ImportReport:
     duplicates: list[tuple[str, int, str]] = field(default_factory=list)   # (file, line, UsageId), first kept
     skipped: list[tuple[str, str]] = field(default_factory=list)      # (where, why)
     country_rules: Counter = field(default_factory=Counter)
+    currencies: Counter = field(default_factory=Counter)     # of rows with a reported charge
     duration_mismatches: list[tuple[str, int, int]] = field(default_factory=list)  # (where, reported, End-Start)
     number_type_disagreements: list[tuple[str, str]] = field(default_factory=list)
     first_start: datetime | None = None
@@ -64,6 +65,7 @@ class ImportReport:
             "users_inferred": self.users_inferred,
             "reported_charge": format_money(self.reported_charge),
             "reported_connection_fee": format_money(self.reported_fee),
+            "reported_currencies": dict(sorted(self.currencies.items())),
         }
 
     def lines(self) -> list[str]:
@@ -97,7 +99,8 @@ class ImportReport:
         if self.users_found is not None:
             users += f", {self.users_found} of the tenant, {self.users_inferred} inferred"
         out.append(users)
-        out.append(f"  reported charge {d['reported_charge']} + connection fees {d['reported_connection_fee']}")
+        out.append(f"  reported charge {d['reported_charge']} + connection fees {d['reported_connection_fee']}"
+                   + (f" ({', '.join(d['reported_currencies'])})" if self.currencies else ""))
         return out
 
 
