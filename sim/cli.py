@@ -13,6 +13,7 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
+from sim.commands.fit import add_parser as add_fit_parser, cmd_fit
 from sim.commands.run import cmd_run
 from sim.commands.validate import cmd_validate
 from sim.errors import InputError
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print nothing but errors: the exit status says whether the scenario is valid")
     val.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose",
                      help="print the traceback of an unexpected failure")
+    add_fit_parser(sub)
     return p
 
 
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet and args.verbose:
         parser.error("--quiet and --verbose exclude each other")
     try:
-        if args.seed is not None and args.seed < 0:
+        if getattr(args, "seed", None) is not None and args.seed < 0:
             raise InputError("--seed", f"expected a whole number >= 0, got {args.seed}")
         with stop_on_signals():
             if args.command == "validate":
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                     with contextlib.redirect_stdout(io.StringIO()):
                         return cmd_validate(args)
                 return cmd_validate(args)
+            if args.command == "fit":
+                return cmd_fit(args)
             return cmd_run(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)

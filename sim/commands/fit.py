@@ -1,0 +1,113 @@
+"""`fit`: usage report(s) -> a fitted scenario (FITTED.yaml) and its fit report (FITTED.fit.md)."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+from sim.errors import InputError
+
+EXIT_OK = 0
+PROJECT_CARD = Path(__file__).resolve().parents[2] / "rates" / "illustrative-usd.csv"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "fit", help="fit the traffic model to usage report(s) and write a scenario to forecast with",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read one or more PSTN usage reports (files or folders, any export `traffic.replay` reads),\n"
+                    "estimate every traffic parameter by maximum likelihood with its 95 % interval, and write\n"
+                    "FITTED.yaml (a scenario `validate` and `run` accept; the intervals are comments) and\n"
+                    "FITTED.fit.md (estimates, goodness-of-fit tests, warnings; also printed).",
+        epilog="exit status: 0 success, 2 bad input, 1 any other failure.")
+    p.add_argument("reports", nargs="+", type=Path, metavar="REPORT", help="usage report file(s) or folder(s)")
+    p.add_argument("--out", type=Path, required=True, metavar="FITTED.yaml", help="the fitted scenario to write")
+    p.add_argument("--policies", type=Path, default=None, metavar="FROM.yaml",
+                   help="take the `policies:` list of this scenario (default: one postpay policy)")
+    p.add_argument("--rates", type=Path, default=None, metavar="CARD.csv",
+                   help="rate card for the fitted scenario (default: the project's illustrative card)")
+    p.add_argument("--days", type=int, default=365, metavar="N", help="forecast horizon in days (default 365)")
+    p.add_argument("--start", default=None, metavar="ISO",
+                   help="forecast start (default: 00:00 UTC of the day after the report's last day)")
+    p.add_argument("--licences", type=Path, default=None, metavar="USERS.csv",
+                   help="the admin center's Active users export: licences from it instead of the report")
+    p.add_argument("--check", type=int, default=0, metavar="R",
+                   help="also simulate the fitted model R times over the report's own period and put calls, "
+                        "minutes and credits per month and kind beside the report's in FITTED.fit.md (default 0)")
+    p.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
+    p.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
+
+
+def _start(text: str | None, default: datetime) -> datetime:
+    if text is None:
+        return default
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError("--start", f"expected an ISO 8601 instant like 2026-04-01T00:00:00Z, got {text!r}") from None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def _policies(path: Path | None) -> list[dict]:
+    if path is None:
+        return [{"name": "postpay", "billing": "postpay"}]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise InputError(str(path), f"cannot read the policies file ({e.__class__.__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("policies"), list) or not data["policies"]:
+        raise InputError(f"{path}: policies", "expected a scenario with a non-empty `policies:` list")
+    return data["policies"]
+
+
+def _rel(target: Path, folder: Path) -> str:
+    return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
+
+
+def cmd_fit(args) -> int:
+    from sim.analysis.fit import calls_of, fit
+    from sim.analysis.fit.compare import simulate_fit
+    from sim.analysis.fit.document import scenario_doc
+    from sim.analysis.fit.licences import read_active_users
+    from sim.inputs.reports import read_calls
+    from sim.outputs.fitted import fit_report, scenario_yaml
+    from .load import load
+
+    out: Path = args.out
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError("--out", f"expected a .yaml file name, got {out}")
+    if not 1 <= args.days <= 3660:
+        raise InputError("--days", f"expected whole days 1-3660, got {args.days}")
+    if args.check < 0:
+        raise InputError("--check", f"expected a number of replications >= 0, got {args.check}")
+    if args.rates is not None and not args.rates.is_file():
+        raise InputError("--rates", f"no such rate card: {args.rates}")
+    sources = [str(p) for p in args.reports]
+    rows, _ = read_calls(args.reports)
+    calls = calls_of(rows)
+    licence_file = (args.licences, read_active_users(args.licences)) if args.licences else None
+    f = fit(calls, licence_file, ", ".join(sources))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-._") or "fitted"
+    start = _start(args.start, calls.start + timedelta(days=calls.days))
+    doc = scenario_doc(f, name[:80], start, args.days, _rel(args.rates or PROJECT_CARD, out.parent), _policies(args.policies))
+    text = scenario_yaml(doc, f, sources, out.with_suffix(".fit.md").name)
+    aside = out.with_name(f".{out.name}.tmp")
+    aside.write_text(text, encoding="utf-8")
+    try:
+        load(aside, None)            # the scenario must validate as written
+    except InputError:
+        aside.unlink()
+        raise
+    os.replace(aside, out)
+    comparison = simulate_fit(doc, out, calls, args.check) if args.check else None
+    report = fit_report(f, sources, str(out), comparison)
+    out.with_suffix(".fit.md").write_text(report, encoding="utf-8")
+    if not args.quiet:
+        print(report)
+        print(f"fitted scenario written to {out} (report: {out.with_suffix('.fit.md')})")
+    return EXIT_OK
