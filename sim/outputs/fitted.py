@@ -123,4 +123,34 @@ def fit_report(f, sources: list[str], scenario_file: str, comparison=None) -> st
                 m, hw = row.mean_hw(i)
                 cells += [f"{row.observed[i]:,.{2 if i == 2 else 0}f}", f"{m:,.{2 if i == 2 else 0}f} ± {hw:,.{2 if i == 2 else 0}f}"]
             out.append(f"| {row.month} | {row.kind} | " + " | ".join(cells) + " |")
+        out += _totals(comparison)
     return "\n".join(out) + "\n"
+
+
+def _totals(rows) -> list[str]:
+    """The whole period per kind, and credits per month over every kind: model mean ± 95 %
+    beside the report, the difference in the report's own Poisson standard deviations for calls."""
+    import numpy as np
+    from scipy import stats
+
+    def line(label, obs, sims):
+        sims = np.asarray(sims, float)
+        m = sims.mean(axis=0)
+        hw = stats.t.ppf(0.975, len(sims) - 1) * sims.std(axis=0, ddof=1) / np.sqrt(len(sims)) if len(sims) > 1 else m * np.nan
+        z = (m[0] - obs[0]) / math.sqrt(obs[0]) if obs[0] > 0 else float("nan")
+        return (f"| {label} | {obs[0]:,.0f} | {m[0]:,.0f} ± {hw[0]:,.0f} | {z:+.1f} | {obs[1]:,.0f} | {m[1]:,.0f} ± {hw[1]:,.0f} "
+                f"| {obs[2]:,.2f} | {m[2]:,.2f} ± {hw[2]:,.2f} |")
+
+    head = ["| | calls: report | calls: model ± 95 % | (model − report) / √report | minutes: report "
+            "| minutes: model ± 95 % | credits: report | credits: model ± 95 % |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["", "Whole period, per kind:", ""] + head
+    for group, key in (("kind", lambda r: r.kind), ("month", lambda r: r.month)):
+        if group == "month":
+            out += ["", "Every kind, per month:", ""] + head
+        sums: dict[str, list] = {}
+        for r in rows:
+            obs, sims = sums.setdefault(key(r), [np.zeros(3), np.zeros((len(r.simulated), 3))])
+            obs += r.observed
+            sims += np.array(r.simulated)
+        out += [line(k, obs, sims) for k, (obs, sims) in sorted(sums.items())]
+    return out
