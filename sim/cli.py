@@ -14,7 +14,9 @@ from importlib import metadata
 from pathlib import Path
 
 from sim.commands.fit import add_parser as add_fit_parser, cmd_fit
+from sim.commands.optimise import cmd_optimise
 from sim.commands.run import cmd_run
+from sim.commands.sweep import cmd_sweep
 from sim.commands.validate import cmd_validate
 from sim.errors import InputError
 
@@ -81,6 +83,17 @@ def _parallel_options(cmd) -> None:
                           "`dask scheduler` prints; its workers need this project installed); same results")
 
 
+def _sweep_options(cmd, default_out: str) -> None:
+    cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="a scenario with a `sweep:` block")
+    cmd.add_argument("--seed", type=int, default=None, metavar="N", help="base seed (default: the scenario's `seed`)")
+    cmd.add_argument("--replications", "-r", type=int, default=None, metavar="R",
+                     help="replications per candidate (sweep: default 10; optimise: the first round's, default 8)")
+    cmd.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"results folder (default {default_out})")
+    _parallel_options(cmd)
+    cmd.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
+    cmd.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -130,6 +143,38 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
     run.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
 
+    sw = sub.add_parser(
+        "sweep", help="run every candidate policy of the scenario's sweep: grid; find the Pareto front",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run every candidate of SCENARIO's `sweep:` block (copies of its `base:` policy with\n"
+                    "every combination of the `grid:` values) on the same call attempts, R replications\n"
+                    "each, and write DIR/sweep.csv (every candidate: its fields, each metric's mean and\n"
+                    "95 % half-width), DIR/frontier.csv and DIR/frontier.png (the Pareto front of\n"
+                    "disruption, money tied up and money forfeited) and DIR/summary.json.",
+        epilog="exit status: 0 success, 2 bad input (a bad sweep: block names its key), 1 any other failure.")
+    _sweep_options(sw, "results/<scenario name>-sweep/")
+
+    opt = sub.add_parser(
+        "optimise", aliases=["optimize"], help="find the cheapest candidate that meets constraints with 95%% confidence",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Over the candidates of SCENARIO's `sweep:` block, find the one that minimises METRIC\n"
+                    "among those whose every --subject-to constraint holds with 95 % confidence (its\n"
+                    "upper confidence bound within the target), adding replications only to candidates\n"
+                    "still in contention (see README, Choosing a policy). Prints the winner with its\n"
+                    "intervals and the runners-up it beat, and writes DIR/optimum.yaml (a `policies:`\n"
+                    "entry to paste) and DIR/summary.json.",
+        epilog='example: optimise SCENARIO.yaml --minimise credits_purchased --subject-to "disruptions<=5"\n'
+               "exit status: 0 success (also when no candidate meets the constraints: it says so and lists\n"
+               "the closest), 2 bad input, 1 any other failure.")
+    _sweep_options(opt, "results/<scenario name>-optimum/")
+    opt.add_argument("--minimise", "--minimize", required=True, metavar="METRIC",
+                     help="the metric to minimise, e.g. credits_purchased, average_balance, credits_expired")
+    opt.add_argument("--subject-to", action="append", default=[], metavar="METRIC<=VALUE",
+                     help="a constraint on a metric's mean, met with 95%% confidence; repeat for more "
+                          "(e.g. \"disruptions<=5\", \"prob_disruption<=0.1\")")
+    opt.add_argument("--max-replications", type=int, default=None, metavar="N",
+                     help="replications per candidate at most (default 160)")
+
     val = sub.add_parser(
         "validate", help="check a scenario and print what it would simulate",
         description="Check SCENARIO, its rate card and any replayed usage report, and print the users per "
@@ -165,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
                 return cmd_validate(args)
             if args.command == "fit":
                 return cmd_fit(args)
+            if args.command == "sweep":
+                return cmd_sweep(args)
+            if args.command in ("optimise", "optimize"):
+                return cmd_optimise(args)
             return cmd_run(args)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -29,13 +29,18 @@ def aggregate(per_rep: list[dict], policy_names: list[str]) -> dict:
         out[name] = {}
         for m in METRICS:
             values = [rep[name][m] for rep in per_rep]
-            iv = interval_of(m, values)
-            out[name][m] = {"mean": f"{iv.mean:.4f}", "ci95_half_width": f"{iv.half_width:.4f}",
-                            "ci95_low": None if iv.low is None else f"{iv.low:.4f}",
-                            "ci95_high": None if iv.high is None else f"{iv.high:.4f}",
-                            "ci_method": iv.method,
-                            "replications": [_fmt(m, v) for v in values]}
+            out[name][m] = interval_json(m, values)
     return out
+
+
+def interval_json(metric: str, values: list[Decimal]) -> dict:
+    """One metric of one policy as summary.json holds it: mean, interval and the values."""
+    iv = interval_of(metric, values)
+    return {"mean": f"{iv.mean:.4f}", "ci95_half_width": f"{iv.half_width:.4f}",
+            "ci95_low": None if iv.low is None else f"{iv.low:.4f}",
+            "ci95_high": None if iv.high is None else f"{iv.high:.4f}",
+            "ci_method": iv.method,
+            "replications": [_fmt(metric, v) for v in values]}
 
 
 def comparisons(per_rep: list[dict], policy_names: list[str], baseline: str) -> dict:

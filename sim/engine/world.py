@@ -84,7 +84,8 @@ def first_month_share(clock: Clock) -> tuple[int, int]:
     return int((nxt - clock.start).total_seconds()), int((nxt - first).total_seconds())
 
 
-def _policy(spec, clock: Clock, horizon: int) -> Policy:
+def resolve_policy(spec, clock: Clock, horizon: int) -> Policy:
+    """A policy of the scenario (or a sweep candidate) on the simulation clock."""
     pay = spec.payment
     card_until = None
     if pay.card_expires is not None:
@@ -132,7 +133,7 @@ def build_world(scenario: Scenario, scenario_path: Path, seed: int | None = None
     users = build_users(scenario, seed if seed is not None else scenario.seed)
     payers = [Payer(u.upn, u.country, u.licence_set, u.dialout_policy) for u in users]
     toll_free = [_toll_free(t, scenario.traffic) for t in scenario.tenant.toll_free_numbers]
-    policies = [_policy(p, clock, horizon) for p in scenario.policies]
+    policies = [resolve_policy(p, clock, horizon) for p in scenario.policies]
     world = World(scenario, base, clock, horizon, users, payers, toll_free, rates, switches, policies)
     world.upn_index = {u.upn.lower(): i for i, u in enumerate(users)}
     world.measure_from = scenario.warmup_days * 86400

@@ -22,6 +22,7 @@ from sim.errors import InputError
 from .spec_base import Country, Strict, Timezone, WeeklyProfile, _country, shares
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
 from .yamlfile import describe_validation_error, model_keys, read_yaml
+from .sweep import SweepSpec
 
 
 def _money(value):
@@ -222,6 +223,13 @@ class PolicySpec(Strict):
             raise ValueError("postpay billing has no credit balance to recharge: drop auto_recharge and top_ups")
         return self
 
+    def purchases(self) -> list[tuple[str, int]]:
+        """(key, amount) of every purchase the policy makes: each must reach minimum_purchase (R7)."""
+        out = [("initial_funds", self.initial_funds)] if self.initial_funds else []
+        if self.auto_recharge:
+            out.append(("auto_recharge.amount", self.auto_recharge.amount))
+        return out + [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(self.top_ups)]
+
 
 def _utc(v):
     if isinstance(v, datetime):
@@ -241,6 +249,7 @@ class Scenario(Strict):
     rates: RatesField = DEFAULT_RATES
     traffic: TrafficSpec = TrafficSpec()
     policies: list[PolicySpec] = Field(min_length=1)
+    sweep: SweepSpec | None = None          # candidates for `sweep` and `optimise` (sim/inputs/sweep.py)
 
     _start_utc = field_validator("start", mode="after")(lambda cls, v: _utc(v))
 
@@ -262,11 +271,7 @@ class Scenario(Strict):
             seen[p.name.lower()] = i
         minimum = self.switches.minimum_purchase
         for i, p in enumerate(self.policies):
-            purchases = [("initial_funds", p.initial_funds)] if p.initial_funds else []
-            if p.auto_recharge:
-                purchases.append(("auto_recharge.amount", p.auto_recharge.amount))
-            purchases += [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(p.top_ups)]
-            for key, amount in purchases:
+            for key, amount in p.purchases():
                 if amount < minimum:
                     raise ValueError(f"policies.{i}.{key}: a purchase must be at least the minimum_purchase "
                                      f"{minimum / 10000:.2f}, got {amount / 10000:.2f}")
