@@ -95,6 +95,10 @@ def test_round_trip_recovers_every_parameter_inside_its_interval(fitted):
     # the right families by the stated criterion
     assert fitted.lengths["user_out"].spec["distribution"] == "lognormal"
     assert fitted.lengths["toll_free_in"].spec["distribution"] == "exponential"
+    # thin data and incomplete months are warned about: 2 emergency calls; the report starts on 5 January
+    assert any(w.startswith("traffic.emergency_calls_per_user_per_year: only") for w in fitted.warnings)
+    assert any(w.startswith("2026-01 is incomplete") for w in fitted.warnings)
+    assert any(w.startswith("call length of emergency") for w in fitted.warnings)
     # the weekly profile: business hours only (weekends and nights empty, in New York time)
     w = np.array(fitted.traffic["weekly_profile"]).reshape(7, 24)
     assert w[5:].sum() == 0 and w[:5, :8].sum() == 0 and w[:5, 18:].sum() == 0 and w[:5, 8:18].min() > 0
@@ -191,3 +195,13 @@ def test_licence_inference_table(caps, kinds, credits, expected):
     from collections import Counter
     u = ReportUser("a@x.com", capabilities=Counter(caps), kinds=Counter(kinds))
     assert infer(u, credits) == expected
+
+
+def test_a_toll_free_only_report_still_fits(report, tmp_path):
+    only = tmp_path / "toll-free.csv"
+    _write_cdr(report, only, lambda row: row[8] == "ucap_in")
+    out = tmp_path / "tf.yaml"
+    assert main(["fit", str(only), "--out", str(out), "-q"]) == 0
+    doc = yaml.safe_load(out.read_text())
+    assert doc["tenant"]["users"] == [] and doc["tenant"]["toll_free_numbers"][0]["calls_per_day"] > 0
+    assert main(["validate", str(out), "-q"]) == 0

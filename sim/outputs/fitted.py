@@ -35,7 +35,8 @@ def scenario_yaml(doc: dict, f, sources: list[str], report_name: str) -> str:
         "",
         "tenant:",
         f"  domain: {doc['tenant']['domain']}",
-        "  users:                     # licences: from the report's Capability (see the fit report) or --licences",
+        "  users:" + ("                     # licences: from the report's Capability (see the fit report) or --licences"
+                      if f.users else " []"),
     ]
     classes = f.classes.rates if f.classes else []
     for u, entry in zip(f.users, doc["tenant"]["users"]):

@@ -83,6 +83,9 @@ def _mixture(counts, exposure, k: int, iters: int = 500):
 def rate_classes(counts: np.ndarray, exposure: np.ndarray) -> RateClasses:
     counts, exposure = np.asarray(counts, float), np.asarray(exposure, float)
     n_users = len(counts)
+    if n_users == 0 or exposure.sum() <= 0:
+        return RateClasses(np.zeros(n_users, int), [poisson_rate(int(counts.sum()), float(exposure.sum()))], 1.0, {},
+                           "one rate: no user who can place calls")
     pooled = counts.sum() / exposure.sum()
     expected = pooled * exposure
     ok = expected > 0

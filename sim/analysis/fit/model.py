@@ -171,6 +171,10 @@ def fit(calls: Calls, licence_file=None, where: str = "report") -> Fitted:
     for kind in KINDS:
         lf = fit_lengths(calls.minutes[calls.of(kind)])
         if lf is None:
+            n = int(calls.of(kind).sum())
+            if n:
+                f.warnings.append(f"call length of {kind}: {n} calls (fewer than {THIN}): no distribution of its own, "
+                                  "it takes the pooled call_minutes")
             continue
         f.lengths[kind] = lf
         by_kind[kind] = lf.spec
