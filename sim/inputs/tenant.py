@@ -122,6 +122,7 @@ def build_users(scenario, seed: int) -> list[TenantUser]:
         taken.add(u.upn.lower())
     domain = scenario.tenant.domain
     next_n: dict[str, int] = {}       # per UPN base, the suffix to try next (a million users share names)
+    domain_l = domain.lower()             # `base` is lower-case already (_ascii)
     for g_idx, g in enumerate(scenario.tenant.generate):
         lic = LicenceSet.of(g.licences)
         tz = g.timezone or country_timezone(g.country)      # generated numbers' area codes mean nothing
@@ -133,14 +134,17 @@ def build_users(scenario, seed: int) -> list[TenantUser]:
             names = _pooled_names(g, g_idx, seed, pick)
             identities = zip(_numbers(g.country, g.count, pick), _object_ids(g.count, pick))
         for (first, last), (number, object_id) in zip(names, identities):
+            # base{n} for the smallest n >= 1 (no suffix for 1) whose UPN is free; every smaller n
+            # is taken already, so the search resumes where the base's last one ended.
             base = f"{_ascii(first)}.{_ascii(last)}"
             n = next_n.get(base, 1)
-            upn = f"{base}{n if n > 1 else ''}@{domain}"
-            while upn.lower() in taken:
+            local = f"{base}{n}" if n > 1 else base
+            while f"{local}@{domain_l}" in taken:
                 n += 1
-                upn = f"{base}{n}@{domain}"
-            next_n[base] = n
-            taken.add(upn.lower())
+                local = f"{base}{n}"
+            next_n[base] = n + 1
+            taken.add(f"{local}@{domain_l}")
+            upn = f"{local}@{domain}"
             users.append(TenantUser(upn, f"{first} {last}", g.country, number, tz, lic, g.dialout_policy, object_id,
                                     g.outbound_calls_per_day))
     return users
