@@ -44,6 +44,13 @@ def test_warm_up_days_are_simulated_but_not_counted(tmp_path):
     assert m["final_balance"] == D("19.6000")
 
 
+def test_validate_names_the_warm_up(tmp_path):
+    path = _case(tmp_path, [call("c1", "alice", "2026-01-03T00:00:00Z", 150, dest=NUMBER["US"])],
+                 [{"name": "p", "initial_funds": "20.00"}], warmup_days=3)
+    code, out, _ = run_cli("validate", str(path))
+    assert code == 0 and "+ 10 days (the first 3 simulated, not counted)" in out
+
+
 def test_warm_up_must_leave_days_to_measure(tmp_path):
     path = _case(tmp_path, [call("c1", "alice", "2026-01-03T00:00:00Z", 150, dest=NUMBER["US"])],
                  [{"name": "p", "initial_funds": "20.00"}], warmup_days=10)

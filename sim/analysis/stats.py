@@ -106,7 +106,7 @@ def bootstrap_interval(values: list[Decimal], lower: Decimal | None = None, meth
     digest = hashlib.sha256(" ".join(str(v) for v in values).encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     res = st.bootstrap((x,), np.mean, confidence_level=LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
-                       method=method, random_state=rng, vectorized=True)
+                       method=method, random_state=rng, vectorized=True, batch=1000)
     low, high = res.confidence_interval
     if not (np.isfinite(low) and np.isfinite(high)):
         return t_interval(values, lower)

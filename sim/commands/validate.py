@@ -13,7 +13,8 @@ def cmd_validate(args) -> int:
 
     scenario, world, replay = load(args.scenario, args.seed)
     pools = new_pools(world)
-    print(f"scenario {scenario.name}: {scenario.start:%Y-%m-%d %H:%M}Z + {scenario.days} days, "
+    warmup = f" (the first {scenario.warmup_days} simulated, not counted)" if scenario.warmup_days else ""
+    print(f"scenario {scenario.name}: {scenario.start:%Y-%m-%d %H:%M}Z + {scenario.days} days{warmup}, "
           f"currency {scenario.currency}, seed {scenario.seed}")
     print(f"users: {len(world.users)}")
     for (country, licences, dialout), n in sorted(licences_as_written(scenario).items()):

@@ -25,7 +25,7 @@ HEADLINE = list(PHRASES)
 
 def _num(value: Decimal, metric: str) -> str:
     value = abs(value)
-    if metric in MONEY or metric in ("average_balance", "max_balance"):
+    if metric in MONEY:
         return shown(value, 2, grouped=True)
     if metric == "prob_disruption":
         return shown(value * 100, 0, grouped=True)
@@ -36,7 +36,7 @@ def _size(diff: Decimal, half: Decimal, metric: str, currency: str) -> str:
     text = _num(diff, metric) + (f" ± {_num(half, metric)}" if half else "")
     if metric == "prob_disruption":
         return text + " percentage points"
-    return f"{text} {currency}" if metric in MONEY or metric == "average_balance" else text
+    return f"{text} {currency}" if metric in MONEY else text
 
 
 def _p(p: float) -> str:
