@@ -110,7 +110,8 @@ def _report(summary: dict, compared: dict, baseline: str, replications: int, cur
     parts = [headline(compared, baseline, replications, currency)]
     if compared:
         parts.append(paired_table(compared, TABLE_METRICS))
-        parts.append("(* : significant at 5 % after Holm's correction over every policy and metric)")
+        parts.append("(* : significant at 5 % after Holm's correction over every policy and metric; "
+                     "0 : no difference in any replication)")
     parts.append(comparison_table(summary, postpay))
     return "\n\n".join(parts)
 
