@@ -44,7 +44,8 @@ def fingerprint(scenarios=SCENARIOS, seed: int = SEED, replications: int = REPLI
         for scenario in scenarios:
             out = Path(tmp) / scenario.stem
             subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--seed", str(seed),
-                            "-r", str(replications), "-w", "1", "-q", "--no-xlsx", "--out", str(out)],
+                            "-r", str(replications), "-w", "1", "-q", "--no-xlsx", "--journal", "increments",
+                            "--out", str(out)],
                            check=True, cwd=ROOT)
             summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
             summary.pop("versions", None)

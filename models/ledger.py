@@ -89,6 +89,11 @@ class Journal(Sequence):
     def __len__(self) -> int:
         return len(self._packed)
 
+    def storage(self) -> tuple[array, dict[int, tuple]]:
+        """For writers that read the journal whole: the packed integers (5 per row: t, amount,
+        balance_after, lot_id, usage_id; zeros for a row kept as a tuple) and {row: tuple}."""
+        return self._ints, self._other
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self._row(k) for k in range(*i.indices(len(self)))]

@@ -140,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-xlsx", action="store_true",
                      help="skip report.xlsx (the CSVs hold the same data); writing the workbook takes "
                           "about 5 s per million cells")
+    run.add_argument("--xlsx-rows", type=int, default=1000, metavar="N",
+                     help="rows of each policy's cdr and ledger copied into report.xlsx (default 1,000; 0: all "
+                          "of them, slow past ~100,000); the CSV / Parquet files always hold every row")
+    run.add_argument("--format", choices=("csv", "parquet", "both"), default="csv",
+                     help="the per-call tables (cdr, ledger, disruptions) as CSV (default), Parquet (typed "
+                          "columns, for runs too big for a spreadsheet) or both")
+    run.add_argument("--journal", choices=("calls", "increments"), default="calls",
+                     help="ledger rows: one per purchase, expiry and call per lot (default), or one per "
+                          "billed increment")
     run.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
     run.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
 

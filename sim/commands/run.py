@@ -45,6 +45,8 @@ def cmd_run(args) -> int:
     _T0 = time.perf_counter()
     if args.replications < 1:
         raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
+    if args.xlsx_rows < 0:
+        raise InputError("--xlsx-rows", f"expected a whole number >= 0 (0: every row), got {args.xlsx_rows}")
     scenario, world, replay = load(args.scenario, args.seed)
     seed = args.seed if args.seed is not None else scenario.seed
     out = args.out or Path("results") / scenario.name
@@ -58,7 +60,8 @@ def cmd_run(args) -> int:
                + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
     with Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine, \
             atomic_folder(out, args.force) as tmp:
-        job = Job(world, seed, replay, tmp)
+        from sim.outputs.policy_files import FileOptions
+        job = Job(world, seed, replay, tmp, file_options=FileOptions(args.format, args.journal))
         per_rep = run_replications(engine, job, range(args.replications))
         _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on {engine.where}; "
                    "per-policy CSVs and balance.png written")
@@ -90,7 +93,7 @@ def cmd_run(args) -> int:
         _log(args, "comparison.png and monthly.png written")
         if not args.no_xlsx:
             from sim.outputs.excel import write_report
-            write_report(tmp, doc, names)
+            write_report(tmp, doc, names, head=args.xlsx_rows)
             _log(args, "report.xlsx written")
     if not args.quiet:
         print(table)

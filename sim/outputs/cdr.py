@@ -1,17 +1,20 @@
-"""The R12 PSTN usage report (cdr.csv): one row per connected call, in the 2025 export's columns."""
+"""The R12 PSTN usage report (cdr.csv): one row per connected call, in the 2025 export's columns,
+built column by column (one numpy / pyarrow operation per column, not a Python loop per row)."""
 from __future__ import annotations
 
 from functools import lru_cache
 
 import numpy as np
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from phonenumbers import geocoder
 
 from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
-from models.money import round_half_up_2
 
 from sim.inputs.attempts import TENANT
+from .columns import digits, fixed_text, guids, inert_texts, lookup, money2, timestamps
 from .folder import inert
 
 CDR_COLUMNS = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",
@@ -68,6 +71,13 @@ class CallIds:
     def call_id(self, i: int) -> str:
         return inert(self.call[i]) if self.call else guid_v4(self._c + i)
 
+    def usage_column(self, ix: np.ndarray) -> pa.Array:
+        """usage_id(i) for every attempt number i in ix, as one column."""
+        return inert_texts([self.usage[i] for i in ix.tolist()]) if self.usage else guids(self._u, ix)
+
+    def call_column(self, ix: np.ndarray) -> pa.Array:
+        return inert_texts([self.call[i] for i in ix.tolist()]) if self.call else guids(self._c, ix)
+
 
 def _free_capability(kind: CallKind, user) -> str:
     if kind in (CallKind.CONF_IN_TOLL, CallKind.CONF_IN_TOLL_FREE, CallKind.CONF_OUT):
@@ -89,91 +99,114 @@ def _number_type(kind: CallKind) -> str:
     return "service"
 
 
-_CDR_INDEX = {c: i for i, c in enumerate(CDR_COLUMNS)}
+def _user_cells(world) -> dict[str, list]:
+    """Per payer index (the last entry: the tenant, payer -1): the CDR's user cells."""
+    users = world.users
+    cells = {"home": [u.country for u in users], "object_id": [inert(u.object_id) for u in users],
+             "upn": [inert(u.upn) for u in users], "display_name": [inert(u.display_name) for u in users],
+             "number": [inert(u.number) for u in users]}
+    for values in cells.values():
+        values.append("")
+    return cells
 
 
-def keep_identity(row: list, kept: dict[str, str]) -> list:
+def _route_cells(world, attempts, account, payer, kind, country):
+    """Per row: Domestic/International, and the capability of a pool-paid and of a free call,
+    resolved once per distinct (payer, kind, country)."""
+    n_countries = max(len(attempts.countries), 1)
+    key = ((payer.astype(np.int64) + 1) * 16 + kind) * n_countries + country
+    uniq, inv = np.unique(key, return_inverse=True)
+    domestic, pool_cap, free_cap = [], [], []
+    for kv in uniq.tolist():
+        pk, c = divmod(kv, n_countries)
+        p, k = divmod(pk, 16)
+        p -= 1
+        route = account.route(p, k, attempts.countries[c])
+        domestic.append("Domestic" if route.domestic else "International")
+        pool_cap.append(route.pool.capability if route.pool is not None else "")
+        free_cap.append(_free_capability(_KIND_OF[k], world.users[p] if p != TENANT else None))
+    return inv, domestic, pool_cap, free_cap
+
+
+def cdr_table(world, attempts, run, ids: CallIds) -> pa.Table:
+    """R12 rows of every connected call, in attempt order, as typed columns (see tablefile)."""
+    out = run.outcomes
+    connected = np.asarray(out.connected)
+    ix = np.flatnonzero(connected >= 0)
+    secs = connected[ix].astype(np.int64)
+    start = attempts.t[ix]
+    kind = attempts.kind[ix].astype(np.int64)
+    payer = attempts.payer[ix].astype(np.int64)
+    country = attempts.country[ix].astype(np.int64)
+    paid = np.asarray(out.paid)[ix]
+    countries = attempts.countries
+    users = _user_cells(world)
+    user_ix = np.where(payer == TENANT, len(world.users), payer)
+    is_user = payer != TENANT
+
+    kinds = [_KIND_OF.get(k) for k in range(max(_KIND_OF) + 1)]
+    inbound = np.array([k in INBOUND for k in kinds])[kind]
+    own_is_service = np.array([k in _OWN_IS_SERVICE for k in kinds])[kind]
+
+    services = [inert(s) for s in (attempts.service_numbers or [tf.number for tf in world.toll_free])] + [""]
+    tfi = attempts.tf[ix].astype(np.int64)
+    service_ix = np.where((tfi >= 0) & (tfi < len(services) - 1), tfi, len(services) - 1)
+    has_service = service_ix < len(services) - 1
+    # own number: the user's, else the service number; a service call shows the service number
+    own = pc.if_else(pa.array(own_is_service & has_service | ~is_user),
+                     lookup(services, service_ix), lookup(users["number"], user_ix))
+    if attempts.numbers:
+        far = inert_texts([attempts.numbers[i] for i in ix.tolist()])
+    else:
+        last4 = np.empty((len(ix), 4), np.uint8)
+        digits(last4, 0, (ix.astype(np.int64) * 7919) % 10000, 4)
+        far = pc.binary_join_element_wise(lookup([_number_stem(c) for c in countries], country),
+                                          fixed_text(last4), "")
+    inbound_a = pa.array(inbound)
+    toll_free_country = [tf.country for tf in world.toll_free]
+    known = (tfi >= 0) & (tfi < len(toll_free_country))
+    home = pc.if_else(pa.array(is_user), lookup(users["home"], user_ix),
+                      pc.if_else(pa.array(known), lookup(toll_free_country + [""],
+                                                         np.where(known, tfi, len(toll_free_country))),
+                                 lookup(countries, country)))
+    inv, domestic, pool_cap, free_cap = _route_cells(world, attempts, run.account, payer, kind, country)
+    credits = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
+    capability = pc.if_else(pa.array(paid & 2 > 0), credits,
+                            pc.if_else(pa.array(paid & 1 > 0), lookup(pool_cap, inv), lookup(free_cap, inv)))
+    conf = attempts.conf[ix]
+    if attempts.conference_ids:
+        names = [inert(c) for c in attempts.conference_ids] + [""]
+        conference = lookup(names, np.where(conf >= 0, conf, len(names) - 1))
+    else:
+        conference = pc.if_else(pa.array(conf >= 0), pa.array(conf).cast(pa.string()), "")
+    n = len(ix)
+    columns = [
+        ids.usage_column(ix), ids.call_column(ix), conference,
+        home, lookup(users["object_id"], user_ix), lookup(users["upn"], user_ix),
+        lookup(users["display_name"], user_ix),
+        pc.if_else(inbound_a, far, own), lookup([CALL_TYPE.get(k, "") for k in kinds], kind),
+        lookup(["Inbound" if k in INBOUND else "Outbound" for k in kinds], kind),
+        lookup([_number_type(k) if k is not None else "" for k in kinds], kind),
+        lookup(domestic, inv), lookup([country_name(c) for c in countries], country),
+        pc.if_else(inbound_a, own, far), lookup(countries, country),
+        timestamps(world.clock, start), timestamps(world.clock, start + secs), pa.array(secs),
+        money2(np.asarray(out.fee)[ix]), money2(np.asarray(out.charge)[ix]),
+        pa.repeat(world.scenario.currency, n), capability, pa.repeat("Microsoft", n), pa.repeat("Microsoft", n),
+        pa.repeat("", n),
+    ]
+    table = pa.table([c.cast(pa.string()) if pa.types.is_null(c.type) else c for c in columns], names=CDR_COLUMNS)
+    return keep_identity(table, ix, attempts.passthrough) if attempts.passthrough else table
+
+
+def keep_identity(table: pa.Table, ix: np.ndarray, kept: list[dict[str, str]]) -> pa.Table:
     """Replay: the report's own value of every column the rebilling does not decide (Caller ID,
     Entra ObjectId, display name, Destination Number, Administrative Units ...) replaces the
     computed one; billing columns (times, fee, charge, capability, Domestic/International) stay."""
-    for name, value in kept.items():
-        i = _CDR_INDEX.get(name)
-        if i is not None:
-            row[i] = inert(value)
-    return row
-
-
-CDR_BLOCK = 1 << 15          # connected calls formatted per block of columns turned into lists
-
-
-def cdr_rows(world, attempts, run, ids: CallIds):
-    """R12 rows of every connected call, in attempt order."""
-    out = run.outcomes
-    users = world.users
-    currency = world.scenario.currency
-    clock = world.clock
-    iso = clock.iso
-    countries = attempts.countries
-    services = attempts.service_numbers or [tf.number for tf in world.toll_free]
-    n_services = len(services)
-    toll_free = world.toll_free
-    numbers = attempts.numbers
-    account = run.account
-    conf_names = attempts.conference_ids
-    kept = attempts.passthrough
-    usage_id, call_id = ids.usage_id, ids.call_id
-    credits_capability = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
-    # per kind: (kind, inbound, own number is the service number, number type, call type, direction)
-    per_kind = {k: (kind, kind in INBOUND, kind in _OWN_IS_SERVICE, _number_type(kind), CALL_TYPE[kind],
-                    "Inbound" if kind in INBOUND else "Outbound") for k, kind in _KIND_OF.items()}
-    user_cells: dict[int, tuple] = {}
-
-    def conference_id(c: int) -> str:
-        if c < 0:
-            return ""
-        return inert(conf_names[c]) if conf_names else str(c)
-
-    connected = np.asarray(out.connected)
-    fee_col, charge_col, paid_col = np.asarray(out.fee), np.asarray(out.charge), np.asarray(out.paid)
-    rows = np.flatnonzero(connected >= 0)
-    for b in range(0, len(rows), CDR_BLOCK):
-        ix = rows[b:b + CDR_BLOCK]
-        for i, start, k, payer, c, cf, tfi, secs, fee, charge, paid in zip(
-                ix.tolist(), attempts.t[ix].tolist(), attempts.kind[ix].tolist(), attempts.payer[ix].tolist(),
-                attempts.country[ix].tolist(), attempts.conf[ix].tolist(), attempts.tf[ix].tolist(),
-                connected[ix].tolist(), fee_col[ix].tolist(), charge_col[ix].tolist(), paid_col[ix].tolist()):
-            kind, inbound, own_is_service, number_type, call_type, direction = per_kind[k]
-            user = users[payer] if payer != TENANT else None
-            country = countries[c]
-            far = numbers[i] if numbers else synthetic_number(country, i)
-            service = services[tfi] if tfi >= 0 and tfi < n_services else ""
-            own = user.number if user else service
-            if own_is_service:
-                own = service or own
-            route = account.route(payer, k, country)
-            if paid & 2:
-                capability = credits_capability
-            elif paid & 1:
-                capability = route.pool.capability
-            else:
-                capability = _free_capability(kind, user)
-            if user:
-                cells = user_cells.get(payer)
-                if cells is None:
-                    cells = user_cells[payer] = (user.country, inert(user.object_id), inert(user.upn),
-                                                 inert(user.display_name))
-                home, object_id, upn, display_name = cells
-            else:
-                home = toll_free[tfi].country if 0 <= tfi < len(toll_free) else country
-                object_id = upn = display_name = ""
-            row = [
-                usage_id(i), call_id(i), conference_id(cf),
-                home, object_id, upn, display_name,
-                inert(far if inbound else own), call_type, direction, number_type,
-                "Domestic" if route.domestic else "International", country_name(country),
-                inert(own if inbound else far), country,
-                iso(start), iso(start + secs), secs,
-                round_half_up_2(fee), round_half_up_2(charge), currency,
-                capability, "Microsoft", "Microsoft", "",
-            ]
-            yield keep_identity(row, kept[i]) if kept else row
+    rows = [kept[i] for i in ix.tolist()]
+    for name in sorted({n for r in rows for n in r} & set(CDR_COLUMNS)):
+        col = table.column(name)
+        if not pa.types.is_string(col.type):
+            continue                      # typed columns are billing columns: never overlaid
+        values = [inert(r[name]) if name in r else v for r, v in zip(rows, col.to_pylist())]
+        table = table.set_column(CDR_COLUMNS.index(name), name, pa.array(values, pa.string()))
+    return table

@@ -27,7 +27,6 @@ of a 90-day, 3-policy run (the hand-written SpreadsheetML writer it replaced: 0.
 """
 from __future__ import annotations
 
-import csv
 import itertools
 import re
 from datetime import datetime
@@ -41,8 +40,11 @@ from sim.analysis.metrics import METRICS, MONEY
 
 from .folder import inert
 from .rounding import exact_mean, half_up
+from .tablefile import head_rows
 
 MAX_ROWS = 1_048_576            # Excel's rows per sheet, header included
+HEAD_ROWS = 1_000               # rows of each per-call table copied by default (~5 us a cell: the
+                                # workbook stays a fraction of a run; the files hold every row)
 MAX_CELL_TEXT = 32_767          # Excel's characters (UTF-16 units) per cell
 SHEET_NAME_MAX = 31             # also UTF-16 units
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -218,28 +220,31 @@ class _Report:
         self.sheets.append(sh)
         return sh
 
-    def csv_sheets(self, csv_path: Path, policy: str, what: str, types: dict[str, str]) -> list[_Sheet]:
-        """Copy a CSV into '<policy> <what>' sheets (more than one past Excel's row limit)."""
+    def table_sheets(self, folder: Path, table: str, policy: str, what: str, types: dict[str, str],
+                     head: int = 0) -> list[_Sheet]:
+        """Copy a per-call table (its CSV, else its Parquet) into '<policy> <what>' sheets (more than
+        one past Excel's row limit). With `head` > 0 only its first `head` rows, then a note row."""
+        header, rows = head_rows(folder, table, head + 1 if head else None)
+        first = list(itertools.islice(rows, 200))       # sizes the columns
+        widths = [max([len(h)] + [len(r[i]) for r in first if i < len(r)]) * 1.1 + 2 for i, h in enumerate(header)]
+        widths = [max(8.0, min(50.0, w)) for w in widths]
         out = []
-        with Path(csv_path).open(newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
-            header = next(reader, None) or []
-            first = list(itertools.islice(reader, 200))       # sizes the columns
-            widths = [max([len(h)] + [len(r[i]) for r in first if i < len(r)]) * 1.1 + 2 for i, h in enumerate(header)]
-            widths = [max(8.0, min(50.0, w)) for w in widths]
-            part = 1
-            sh = None
-            for row in itertools.chain(first, reader):
-                if sh is None or sh.rows >= MAX_ROWS:
-                    label = what if part == 1 else f"{what} {part}"
-                    sh = self.sheet(policy_sheet_name(policy, label, self._taken), header, types, widths,
-                                    exact_name=True)
-                    out.append(sh)
-                    part += 1
-                sh.add_csv_row(row)
-            if sh is None:       # no data rows: still a sheet with the header
-                out.append(self.sheet(policy_sheet_name(policy, what, self._taken), header, types, widths,
-                                      exact_name=True))
+        part = 1
+        sh = None
+        for n, row in enumerate(itertools.chain(first, rows)):
+            if sh is None or sh.rows >= MAX_ROWS:
+                label = what if part == 1 else f"{what} {part}"
+                sh = self.sheet(policy_sheet_name(policy, label, self._taken), header, types, widths, exact_name=True)
+                out.append(sh)
+                part += 1
+            if head and n == head:
+                sh.add_values([f"only the first {head:,} rows are shown here: every row is in {policy}/{table}.csv "
+                               "or .parquet"])
+                break
+            sh.add_csv_row(row)
+        if sh is None:       # no data rows: still a sheet with the header
+            out.append(self.sheet(policy_sheet_name(policy, what, self._taken), header, types, widths,
+                                  exact_name=True))
         return out
 
     def close(self) -> None:
@@ -284,8 +289,9 @@ def _monthly_sheet(wb: _Report, monthly: dict) -> None:
                            *(Decimal(r["hours_exhausted"][k]) for k in ("mean", "p50", "p95"))])
 
 
-def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
-    """Write folder/report.xlsx from summary `doc` and the policies' cdr.csv / ledger.csv."""
+def write_report(folder: Path, doc: dict, policy_names: list[str], head: int = HEAD_ROWS) -> Path:
+    """Write folder/report.xlsx from summary `doc` and the policies' cdr / ledger tables: the first
+    `head` rows of each (0: all of them)."""
     folder = Path(folder)
     path = folder / "report.xlsx"
     summary = doc["policies"]
@@ -315,6 +321,8 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
             ("<policy> cdr", "the policy's cdr.csv (replication 0): PSTN usage report, times in UTC; Charge and "
                              "Connection Fee rounded half-up to 2 decimals as in Teams' export"),
             ("<policy> ledger", "the policy's ledger.csv (replication 0): the credit journal, exact to 4 decimals"),
+            ("rows shown", f"the first {head:,} rows of each cdr / ledger table (the CSV or Parquet files hold "
+                           "every row)" if head else "every row"),
             ("note", "rates are illustrative unless the scenario brings its own rate card"),
         ]:
             about.add_values([item, value])
@@ -336,8 +344,8 @@ def write_report(folder: Path, doc: dict, policy_names: list[str]) -> Path:
         _monthly_sheet(wb, doc.get("monthly") or {})
 
         for name in policy_names:
-            wb.csv_sheets(folder / name / "cdr.csv", name, "cdr", CDR_TYPES)
-            wb.csv_sheets(folder / name / "ledger.csv", name, "ledger", LEDGER_TYPES)
+            wb.table_sheets(folder / name, "cdr", name, "cdr", CDR_TYPES, head)
+            wb.table_sheets(folder / name, "ledger", name, "ledger", LEDGER_TYPES, head)
         wb.close()
     except BaseException:
         wb.abort()

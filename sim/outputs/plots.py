@@ -25,7 +25,10 @@ from matplotlib.patches import Patch
 
 from models.money import SCALE
 
+from models.ledger import EXPIRE, PURCHASE
+
 from sim.analysis.stats import mean_ci
+from .journal import KINDS, journal_columns
 
 from .rounding import count_text, exact_mean, shown
 
@@ -80,8 +83,9 @@ def balance_figure(world, attempts, run) -> Figure:
     def when(seconds) -> np.ndarray:
         return start + np.asarray(seconds, dtype="int64").astype("timedelta64[s]")
 
-    t = np.fromiter((e[0] for e in journal), dtype=np.int64, count=len(journal))
-    bal = np.fromiter((e[3] for e in journal), dtype=np.float64, count=len(journal)) / SCALE
+    cols = journal_columns(journal)          # whole columns: no Python loop over millions of rows
+    t = cols["t"]
+    bal = cols["balance"] / SCALE
     # The balance before the first entry is 0; it holds until the end of the horizon.
     t_line = np.concatenate(([0], t, [max(horizon, int(t[-1]) if len(t) else 0)]))
     b_line = np.concatenate(([0.0], bal, [bal[-1] if len(bal) else 0.0]))
@@ -119,9 +123,16 @@ def balance_figure(world, attempts, run) -> Figure:
         top.scatter(when(x), y, marker=marker, color=colour, s=size, zorder=3, edgecolors="none", gid=gid)
         handles.append(Line2D([], [], linestyle="", marker=marker, color=colour, label=f"{label} ({len(entries)})"))
 
-    purchases = [(e[0], e[3] / SCALE) for e in journal if e[1] == "purchase" and not str(e[6]).startswith("auto")]
-    recharges = [(e[0], e[3] / SCALE) for e in journal if e[1] == "purchase" and str(e[6]).startswith("auto")]
-    expiries = [(e[0], e[3] / SCALE) for e in journal if e[1] == "expire"]
+    kind = cols["kind"]
+    bought = np.flatnonzero(kind == KINDS.index(PURCHASE))
+    auto = np.array([cols["texts"].get(i, ("", ""))[1].startswith("auto") for i in bought.tolist()], dtype=bool)
+
+    def points(rows: np.ndarray) -> list[tuple[int, float]]:
+        return list(zip(t[rows].tolist(), bal[rows].tolist()))
+
+    purchases = points(bought[~auto]) if len(bought) else []
+    recharges = points(bought[auto]) if len(bought) else []
+    expiries = points(np.flatnonzero(kind == KINDS.index(EXPIRE)))
     failed_t = np.array([n[0] for n in account.notifications if n[1] == "recharge_failed"], dtype=np.int64)
     failed = list(zip(failed_t.tolist(), balance_at(failed_t).tolist()))
     mark(purchases, "^", "#2ca02c", "purchase / top-up", "purchases")
@@ -130,7 +141,7 @@ def balance_figure(world, attempts, run) -> Figure:
     mark(expiries, "v", "#ff7f0e", "lot expired", "expiries")
 
     # Balance-exhausted periods (R9): from each notification to the next purchase.
-    buys = np.array([e[0] for e in journal if e[1] == "purchase"], dtype=np.int64)
+    buys = t[bought]
     spans = 0
     for n in account.notifications:
         if n[1] != "balance_exhausted":

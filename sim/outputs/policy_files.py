@@ -1,54 +1,78 @@
 """The per-policy files of replication 0: cdr.csv, ledger.csv, notifications.csv,
-disruptions.csv, pools.csv, balance.png (scenario-format.md)."""
+disruptions.csv, pools.csv, balance.png (scenario-format.md).
+
+The per-call tables (cdr, ledger, disruptions) are built as columns and written by pyarrow,
+as CSV, Parquet or both (`fmt`); notifications and pools are a few rows each, always CSV."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
 
 from models.calls import KIND_NAME, CallKind
 from models.money import format_money
 
-from .cdr import CDR_COLUMNS, CallIds, cdr_rows
+from .cdr import CallIds, cdr_table
+from .columns import decimals, lookup, timestamps
 from .folder import inert, write_csv as _csv
+from .journal import LEDGER_COLUMNS, ledger_table
+from .tablefile import as_text, write_table
 
-LEDGER_COLUMNS = ["time", "kind", "amount", "balance_after", "lot_id", "usage_id", "note"]
 NOTIFICATION_COLUMNS = ["time", "kind", "detail"]
 DISRUPTION_COLUMNS = ["time", "usage_id", "payer", "call_kind", "reason", "minutes_lost"]
 POOL_COLUMNS = ["month", "Country or region", "Capability", "scope", "Total minutes", "Minutes used",
                 "Minutes available"]
+__all__ = ["FileOptions", "write_policy_files", "LEDGER_COLUMNS"]
 
 
+@dataclass(frozen=True)
+class FileOptions:
+    """How the per-policy files are written: `fmt` of the per-call tables ('csv', 'parquet',
+    'both') and the journal's granularity ('calls' or 'increments')."""
 
-def write_policy_files(folder: Path, world, attempts, run, rep_seed: int) -> None:
+    fmt: str = "csv"
+    journal: str = "calls"
+
+
+def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
+                       options: FileOptions = FileOptions()) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     ids = CallIds(attempts, rep_seed)
     clock = world.clock
     account = run.account
-    cdr = cdr_rows(world, attempts, run, ids)
-    if attempts.reported:
-        cdr = list(cdr)
-    _csv(folder / "cdr.csv", CDR_COLUMNS, cdr)
+    cdr = cdr_table(world, attempts, run, ids)
+    write_table(folder, "cdr", cdr, options.fmt)
     if attempts.reported:
         from .reconciliation import write_reconciliation
-        write_reconciliation(folder / "reconciliation.csv", attempts, run, cdr)
-
-    def uid(x):
-        return ids.usage_id(x) if isinstance(x, int) else x
-
-    _csv(folder / "ledger.csv", LEDGER_COLUMNS,
-         ([clock.iso(t), kind, format_money(amount), format_money(bal), lot, uid(usage), inert(note)]
-          for t, kind, amount, bal, lot, usage, note in account.ledger.journal))
+        write_reconciliation(folder / "reconciliation.csv", attempts, run,
+                             [list(r.values()) for r in as_text(cdr).to_pylist()])
+    write_table(folder, "ledger", ledger_table(clock, account.ledger.journal, ids.usage_column, options.journal),
+                options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
          ([clock.iso(t), kind, inert(_detail(kind, detail))] for t, kind, detail in account.notifications))
-    users = world.users
-    _csv(folder / "disruptions.csv", DISRUPTION_COLUMNS,
-         ([clock.iso(t), ids.usage_id(i), inert(users[p].upn) if p >= 0 else "tenant", KIND_NAME[CallKind(k)],
-           reason, f"{Decimal(lost) / 60:.2f}"] for t, i, p, k, reason, lost in account.disruptions))
+    write_table(folder, "disruptions", disruptions_table(world, ids, account.disruptions), options.fmt)
     _csv(folder / "pools.csv", POOL_COLUMNS,
          ([m, c, cap, scope, _minutes(total), _minutes(used), _minutes(avail)]
           for m, c, cap, scope, total, used, avail in account.pools.report))
     from .plots import balance_plot
     balance_plot(folder / "balance.png", world, attempts, run)
+
+
+def disruptions_table(world, ids: CallIds, disruptions: list[tuple]) -> pa.Table:
+    """One row per blocked or cut call (R11): minutes lost to 2 places, half up."""
+    t, idx, payer, kind, reason, lost = (np.array(col, dtype=object) for col in zip(*disruptions)) \
+        if disruptions else [np.zeros(0, dtype=object)] * 6
+    payer = payer.astype(np.int64)
+    upns = [inert(u.upn) for u in world.users] + ["tenant"]
+    lost = lost.astype(np.int64)
+    return pa.table([timestamps(world.clock, t.astype(np.int64)), ids.usage_column(idx.astype(np.int64)),
+                     lookup(upns, np.where(payer >= 0, payer, len(upns) - 1)),
+                     lookup([KIND_NAME[k] for k in CallKind], kind.astype(np.int64)),
+                     pa.array(reason.tolist(), pa.string()), decimals((lost * 100 + 30) // 60, 2)],
+                    names=DISRUPTION_COLUMNS)
 
 
 def _detail(kind: str, detail: str) -> str:

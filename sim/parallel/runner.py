@@ -42,6 +42,7 @@ class Job:
     replay: object | None = None     # Attempts when replaying, else None (synthetic per replication)
     files_dir: Path | None = None    # tasks with keep=True write their policy's files here
     token: str = field(default_factory=lambda: uuid.uuid4().hex)   # names this job in the workers' caches
+    file_options: object = None      # sim.outputs.policy_files.FileOptions (format, journal); None: defaults
 
 
 def attempts_for(job: Job, rep: int):
@@ -89,8 +90,9 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
                    keep_records=task.keep)
     if task.keep:
-        from sim.outputs.policy_files import write_policy_files
-        write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run, rep_seed=job.seed)
+        from sim.outputs.policy_files import FileOptions, write_policy_files
+        write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run, rep_seed=job.seed,
+                           options=job.file_options or FileOptions())
     return metrics_of(run)
 
 

@@ -1,0 +1,113 @@
+"""Per-call table columns built whole in numpy / pyarrow (no Python loop per row).
+
+Each builder returns a pyarrow array whose text is exactly what the row-by-row formatting
+produced (`Clock.iso`, `guid_v4`, `round_half_up_2`, `format_money`): cdr.csv and ledger.csv
+keep their bytes. Text becomes fixed-width bytes through digit arithmetic (the fastest way
+numpy has: ~0.2 µs a cell), money becomes a decimal128 column (exact: built from the integer
+ten-thousandths, never a float), which Parquet keeps typed and the CSV writer prints.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pyarrow as pa
+
+from .folder import inert
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def fixed_text(cells: np.ndarray) -> pa.Array:
+    """An (n, w) uint8 matrix of ASCII -> a pyarrow string array of n cells of w characters."""
+    n, w = cells.shape
+    buf = pa.py_buffer(np.ascontiguousarray(cells))
+    offsets = pa.py_buffer(np.arange(0, (n + 1) * w, w, dtype=np.int32))
+    return pa.Array.from_buffers(pa.string(), n, [None, offsets, buf])
+
+
+def digits(out: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
+    """Write the non-negative `values` as `width` decimal digits (zero-padded) into out[:, col:col+width]."""
+    for k in range(width - 1, -1, -1):
+        values, d = np.divmod(values, 10)
+        out[:, col + k] = 48 + d
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def iso_times(stamps: pa.Array) -> pa.Array:
+    """'2026-01-05T14:03:00Z' of each UTC timestamp (seconds), as Clock.iso writes it."""
+    seconds = stamps.cast(pa.timestamp("s", tz="UTC"))      # Parquet gives them back in ms
+    since = np.asarray(seconds.cast(pa.int64()).fill_null(0), dtype=np.int64)
+    n = len(since)
+    if n == 0:
+        return pa.array([], pa.string())
+    day, sec = np.divmod(since, 86400)
+    d0 = int(day.min())
+    days = [(_EPOCH + timedelta(days=d)).strftime("%Y-%m-%dT") for d in range(d0, int(day.max()) + 1)]
+    out = np.empty((n, 20), np.uint8)
+    out[:, :11] = np.frombuffer("".join(days).encode(), np.uint8).reshape(-1, 11)[day - d0]
+    h, rest = np.divmod(sec, 3600)
+    m, s = np.divmod(rest, 60)
+    digits(out, 11, h, 2)
+    digits(out, 14, m, 2)
+    digits(out, 17, s, 2)
+    out[:, 13] = out[:, 16] = ord(":")
+    out[:, 19] = ord("Z")
+    return fixed_text(out)
+
+
+def timestamps(clock, t: np.ndarray) -> pa.Array:
+    """The instants t (seconds since the clock's start) as a UTC timestamp column of whole
+    seconds: what Clock.iso shows (a start's fraction of a second is dropped, as strftime does)."""
+    epoch = int((clock.start - _EPOCH) // timedelta(seconds=1))
+    return pa.array(np.asarray(t, dtype=np.int64) + epoch, pa.timestamp("s", tz="UTC"))
+
+
+def guids(base: int, idx: np.ndarray) -> pa.Array:
+    """guid_v4(base + i) for every i in idx: a version-4 GUID text of the 128-bit (base + i)."""
+    i = np.asarray(idx, dtype=np.uint64)
+    lo = np.uint64(base & (2**64 - 1)) + i           # uint64 wraps: the carry goes into hi
+    hi = np.uint64((base >> 64) & (2**64 - 1)) + (lo < i).astype(np.uint64)
+    lo = (lo & np.uint64(~(0xC000 << 48) & (2**64 - 1))) | np.uint64(0x8000 << 48)
+    hi = (hi & np.uint64(~0xF000 & (2**64 - 1))) | np.uint64(0x4000)
+    nib = np.empty((len(i), 32), np.uint8)
+    for k in range(16):
+        nib[:, 15 - k] = _HEX[(hi >> np.uint64(4 * k)) & np.uint64(15)]
+        nib[:, 31 - k] = _HEX[(lo >> np.uint64(4 * k)) & np.uint64(15)]
+    out = np.full((len(i), 36), ord("-"), np.uint8)
+    for a, b, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        out[:, at:at + b - a] = nib[:, a:b]
+    return fixed_text(out)
+
+
+def decimals(unscaled: np.ndarray, scale: int) -> pa.Array:
+    """An exact decimal128(18, scale) column from integers of 10**-scale units."""
+    v = np.asarray(unscaled, dtype=np.int64)
+    words = np.empty((len(v), 2), np.int64)
+    words[:, 0] = v
+    words[:, 1] = v >> 63                             # two's complement sign extension
+    return pa.Array.from_buffers(pa.decimal128(18, scale), len(v), [None, pa.py_buffer(words)])
+
+
+def money4(units: np.ndarray) -> pa.Array:
+    """format_money of each amount: 4 places ('123.4500')."""
+    return decimals(units, 4)
+
+
+def money2(units: np.ndarray) -> pa.Array:
+    """round_half_up_2 of each amount (R1: the CDR's 2 places, half away from zero)."""
+    v = np.asarray(units, dtype=np.int64)
+    cents = np.sign(v) * ((np.abs(v) + 50) // 100)
+    return decimals(cents, 2)
+
+
+def lookup(values: list[str], idx: np.ndarray) -> pa.Array:
+    """values[i] for every i in idx (a column of few distinct texts: countries, kinds, users)."""
+    return pa.array(values, pa.string()).take(pa.array(np.asarray(idx, dtype=np.int64)))
+
+
+def inert_texts(values) -> pa.Array:
+    """User text, one per row (replay), each guarded against formula injection."""
+    return pa.array([inert(v) for v in values], pa.string())

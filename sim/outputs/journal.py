@@ -1,0 +1,92 @@
+"""ledger.csv: the credit journal (R7) at the granularity a user needs.
+
+`calls` (the default): one row per purchase, per expiry, and per call per lot: the increments a
+call paid from one lot, summed into one debit row at the instant of the first of them.
+`increments`: one row per funded increment, as the ledger journals them (for debugging a cut).
+
+balance_after of every row is the one before it plus a purchase, less a debit or an expiry
+(the first row starts from 0), so the rows always add up to the balance, and the last row's
+balance_after is the final balance. For per-increment rows that is the balance at that instant;
+an aggregated debit counts all of the call's increments from that lot at once, so while the call
+runs it is the balance less what the call will still draw from that lot.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from models.ledger import DEBIT, EXPIRE, PURCHASE
+
+from .columns import lookup, money4, timestamps
+from .folder import inert
+
+JOURNAL_MODES = ("calls", "increments")
+KINDS = [PURCHASE, DEBIT, EXPIRE]
+LEDGER_COLUMNS = ["time", "kind", "amount", "balance_after", "lot_id", "usage_id", "note"]
+
+
+def journal_columns(journal) -> dict:
+    """The journal as numpy columns: t, kind (index into KINDS), amount, balance, lot and usage
+    (-1 for none), and `texts` {row: (text usage id, note)} for the few rows that have one."""
+    ints, other = journal.storage()
+    n = len(journal)
+    cols = np.frombuffer(ints, dtype=np.int64).reshape(n, 5).copy() if n else np.zeros((0, 5), np.int64)
+    kind = np.full(n, KINDS.index(DEBIT), dtype=np.int8)
+    texts = {}
+    for i, (t, k, amount, balance, lot, usage, note) in other.items():
+        numbered = isinstance(usage, int) and not isinstance(usage, bool)
+        cols[i] = (t, amount, balance, lot if isinstance(lot, int) else -1, usage if numbered else -1)
+        kind[i] = KINDS.index(k)
+        if note or (usage and not numbered):
+            texts[i] = ("" if numbered or usage is None else str(usage), note or "")
+    return {"t": cols[:, 0], "kind": kind, "amount": cols[:, 1], "balance": cols[:, 2], "lot": cols[:, 3],
+            "usage": cols[:, 4], "texts": texts}
+
+
+def per_call(c: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(rows kept, amount of each kept row): a call's debits from one lot summed into its first."""
+    kind, usage, lot, amount = c["kind"], c["usage"], c["lot"], c["amount"]
+    debit = np.flatnonzero((kind == KINDS.index(DEBIT)) & (usage >= 0))
+    key = usage[debit] * (int(lot.max(initial=0)) + 2) + lot[debit] + 1
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]]) if len(sk) else np.zeros(0, np.int64)
+    amounts = amount.copy()
+    first = debit[order[starts]]                       # stable: each group's earliest row
+    amounts[first] = np.add.reduceat(amount[debit][order], starts) if len(sk) else amounts[first]
+    others = np.ones(len(kind), dtype=bool)
+    others[debit] = False
+    rows = np.sort(np.concatenate([np.flatnonzero(others), first]))
+    return rows, amounts[rows]
+
+
+def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
+    """ledger.csv's columns; usage_column(attempt numbers) gives their UsageIds."""
+    c = journal_columns(journal)
+    if mode == "increments":
+        rows = np.arange(len(c["t"]))
+        amount, balance = c["amount"], c["balance"]
+    else:
+        rows, amount = per_call(c)
+        kind = c["kind"][rows]
+        balance = np.cumsum(np.where(kind == KINDS.index(PURCHASE), amount, -amount))
+    n = len(rows)
+    usage, lot = c["usage"][rows], c["lot"][rows]
+    numbered = usage >= 0
+    usage_ids = pc.replace_with_mask(pa.repeat("", n), pa.array(numbered), usage_column(usage[numbered])) \
+        if numbered.any() else pa.repeat("", n)
+    notes = pa.repeat("", n)
+    texts = c["texts"]
+    if texts:
+        at = np.flatnonzero(np.isin(rows, np.fromiter(texts, dtype=np.int64)))
+        mask = np.zeros(n, dtype=bool)
+        mask[at] = True
+        text_usage = [texts[r][0] for r in rows[at].tolist()]
+        if any(text_usage):
+            usage_ids = pc.replace_with_mask(usage_ids, pa.array(mask), pa.array(
+                [inert(u) if u else v for u, v in zip(text_usage, usage_ids.take(pa.array(at)).to_pylist())]))
+        notes = pc.replace_with_mask(notes, pa.array(mask), pa.array([inert(texts[r][1]) for r in rows[at].tolist()]))
+    return pa.table([timestamps(clock, c["t"][rows]), lookup(KINDS, c["kind"][rows]), money4(amount),
+                     money4(balance), pa.array(lot, pa.int64(), mask=lot < 0), usage_ids, notes],
+                    names=LEDGER_COLUMNS)
