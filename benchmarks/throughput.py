@@ -160,7 +160,7 @@ def peak_rss_mb() -> float:
 
 
 def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_run: bool = True,
-            profile: str | None = None) -> dict:
+            profile: str | None = None, fmt: str = "csv", journal: str = "calls") -> dict:
     from sim.engine.loop import simulate
     from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
     from sim.engine.traffic import generate
@@ -182,13 +182,25 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
     t0 = time.perf_counter()
     run = simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=cdr)
     sim_s = time.perf_counter() - t0
-    write_s = None
+    write_s = rows_written = tables_s = None
     if cdr:
-        from sim.outputs.policy_files import write_policy_files
+        from sim.outputs.policy_files import FileOptions, write_policy_files
+        import sim.outputs.plots as plots
         with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
+            folder = Path(tmp) / policy.name
             t0 = time.perf_counter()
-            write_policy_files(Path(tmp) / policy.name, world, attempts, run, rep_seed=seed)
+            write_policy_files(folder, world, attempts, run, rep_seed=seed, options=FileOptions(fmt, journal))
             write_s = time.perf_counter() - t0
+            rows_written = sum(sum(1 for _ in (folder / f"{name}.csv").open("rb")) - 1
+                               for name in ("cdr", "ledger", "disruptions") if (folder / f"{name}.csv").exists())
+            # the per-call tables alone (balance.png left out), for rows/s
+            draw, plots.balance_plot = plots.balance_plot, lambda *a, **k: None
+            try:
+                t0 = time.perf_counter()
+                write_policy_files(folder, world, attempts, run, rep_seed=seed, options=FileOptions(fmt, journal))
+                tables_s = time.perf_counter() - t0
+            finally:
+                plots.balance_plot = draw
     if profiler:
         profiler.stop()
         Path(profile).write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
@@ -220,6 +232,11 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
         "ratio": round((n / total) / (n / skel_s), 3) if skel_s and total else None,
         "cdr": cdr,
         "write_seconds": round(write_s, 3) if write_s is not None else None,
+        "format": fmt if cdr else None,
+        "journal": journal if cdr else None,
+        "rows_written": rows_written,
+        "tables_seconds": round(tables_s, 3) if tables_s is not None else None,
+        "rows_per_second_written": round(rows_written / tables_s) if tables_s else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -240,7 +257,10 @@ def _table(r: dict) -> str:
         rows += [("bare SimPy skeleton", f"{r['skeleton_seconds']:.2f} s = {r['skeleton_calls_per_second']:,} calls/s"),
                  ("ratio full / skeleton", f"{r['ratio']:.3f}")]
     if r["cdr"]:
-        rows.append(("write CSVs (cdr, ledger, ...)", f"{r['write_seconds']:.2f} s"))
+        rows.append(("write files (cdr, ledger, ..., png)", f"{r['write_seconds']:.2f} s"))
+        rows.append((f"per-call tables ({r['format']}, journal {r['journal']})",
+                     f"{r['rows_written'] or 0:,} CSV rows in {r['tables_seconds']:.2f} s = "
+                     f"{r['rows_per_second_written'] or 0:,} rows/s"))
     rows.append(("peak RSS", f"{r['peak_rss_mb']:.0f} MiB"))
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{w}}  {v}" for k, v in rows)
@@ -252,13 +272,16 @@ def main(argv=None) -> int:
     ap.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"simulated days (default {DEFAULT_DAYS})")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--cdr", action="store_true",
-                    help="keep records and write the policy's CSVs (cdr, ledger, ...) to a temp dir")
+                    help="keep records and write the policy's files (cdr, ledger, ...) to a temp dir; also times "
+                         "the per-call tables alone (rows/s)")
+    ap.add_argument("--format", choices=("csv", "parquet", "both"), default="csv", help="with --cdr: table format")
+    ap.add_argument("--journal", choices=("calls", "increments"), default="calls", help="with --cdr: ledger rows")
     ap.add_argument("--no-skeleton", action="store_true", help="skip the bare SimPy run")
     ap.add_argument("--profile", metavar="FILE", help="pyinstrument profile of simulate (+ CSV writing) to FILE")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = ap.parse_args(argv)
     r = measure(args.users, args.days, args.seed, cdr=args.cdr, skeleton_run=not args.no_skeleton,
-                profile=args.profile)
+                profile=args.profile, fmt=args.format, journal=args.journal)
     print(json.dumps(r) if args.json else _table(r))
     return 0
 
