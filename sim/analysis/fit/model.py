@@ -111,10 +111,11 @@ def fit(calls: Calls, licence_file=None, where: str = "report") -> Fitted:
     out = calls.of("user_out")
     how = np.zeros(out.sum(), np.int64)
     user_of = calls.user[out]
+    for tz in {u.tz for u in f.users}:           # every caller's calls, in the caller's local time
+        mine = np.isin(user_of, [i for i, u in enumerate(f.users) if u.tz == tz])
+        how[mine] = local_hour_of_week(calls.t[out][mine], start_ts, tz)
     exposure_hours = np.zeros(168)
     for tz, ix in by_tz.items():
-        mine = np.isin(user_of, ix)
-        how[mine] = local_hour_of_week(calls.t[out][mine], start_ts, tz)
         exposure_hours += len(ix) * hour_of_week_exposure(start_ts, horizon, tz)
     weights = profile(how, exposure_hours)
     if weights.sum() <= 0:
