@@ -1,0 +1,42 @@
+"""`run --baseline` (issue 10): the paired comparison heads the printed output and
+comparison.md; a name that is no policy is bad input; one replication allows no comparison."""
+import json
+
+import yaml
+
+from sim.cli import main
+
+from .test_metamorphic import SYNTHETIC
+
+
+def _scenario(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(dict(SYNTHETIC, days=5), sort_keys=False))
+    return path
+
+
+def test_an_unknown_baseline_is_bad_input_naming_the_option(tmp_path, capsys):
+    code = main(["run", str(_scenario(tmp_path)), "--baseline", "nope", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--baseline" in err and "tight, recharging" in err and "'nope'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_comparison_heads_the_output_and_one_replication_says_none_is_possible(tmp_path, capsys):
+    scen = _scenario(tmp_path)
+    assert main(["run", str(scen), "-r", "3", "-w", "1", "--no-xlsx", "--baseline", "recharging",
+                 "--out", str(tmp_path / "three")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Against the baseline recharging (paired over 3 replications")
+    doc = json.loads((tmp_path / "three" / "summary.json").read_text())
+    assert doc["baseline"] == "recharging" and list(doc["comparisons"]) == ["tight"]
+    c = doc["comparisons"]["tight"]["credits_spent"]
+    assert set(c) >= {"diff_mean", "half_width", "p_value", "significant"} and isinstance(c["diff_mean"], str)
+    spent = [[float(v) for v in doc["policies"][p]["credits_spent"]["replications"]] for p in ("tight", "recharging")]
+    assert abs(float(c["diff_mean"]) - sum(a - b for a, b in zip(*spent)) / 3) < 1e-4
+    assert "Against the baseline recharging" in (tmp_path / "three" / "comparison.md").read_text()
+
+    assert main(["run", str(scen), "-w", "1", "--no-xlsx", "--out", str(tmp_path / "one")]) == 0
+    doc = json.loads((tmp_path / "one" / "summary.json").read_text())
+    assert doc["baseline"] == "tight" and doc["comparisons"] == {}
+    assert "no comparison with the baseline tight is possible" in (tmp_path / "one" / "comparison.md").read_text()
