@@ -161,6 +161,10 @@ def test_bad_input_exits_2_with_a_clear_message(report, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "users.csv" in err and "not in the licences file" in err
     assert main(["fit", str(report), "--out", str(tmp_path / "f.txt")]) == 2
+    assert main(["fit", str(report), "--out", str(tmp_path / "f.yaml"), "--start", "next monday"]) == 2
+    assert "--start" in capsys.readouterr().err
+    assert main(["fit", str(report), "--out", str(tmp_path / "f.yaml"), "--days", "0"]) == 2
+    assert "--days" in capsys.readouterr().err
     assert not (tmp_path / "f.yaml").exists()
 
 

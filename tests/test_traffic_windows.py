@@ -157,3 +157,14 @@ def test_growth_compounds_over_the_horizon():
                                            dict(base, growth={"users": 1.2, "calls_per_user": 1.05, "per": "year"})))["user_out"]
     g = 1.2 * 1.05
     assert grown / flat == pytest.approx((g - 1) / math.log(g), rel=1e-3)     # the mean of g ** (t / year)
+
+
+@pytest.mark.parametrize("days, weekday_equivalents", [(14, 14 * 5.6 / 7), (10, 8 + 2 * 0.3)])
+def test_validate_toll_free_volume_carries_the_weekday_mix(days, weekday_equivalents):
+    # From Monday 00:00 New York: a weekday carries 7 / 5.6 of the per-day rate, a weekend day 0.3 x that
+    # (the contact-centre week: weekends at 30 %); two whole weeks give exactly 14 days' calls.
+    tf = [{"number": "+18885550100", "serves": "call_queue", "calls_per_day": 40}]
+    w = scenario_world(datetime(2026, 1, 5, 5, tzinfo=timezone.utc), days, {}, toll_free=tf)
+    expected = 40 * 7 / 5.6 * weekday_equivalents
+    assert expected_volume(w)["toll_free_in"] == pytest.approx(expected, rel=1e-12)
+    assert within_poisson(int((attempts(w).kind == CallKind.UCAP_IN).sum()), expected)
