@@ -83,12 +83,17 @@ def _parallel_options(cmd) -> None:
                           "`dask scheduler` prints; its workers need this project installed); same results")
 
 
+FORCE_HELP = ("write into an --out folder that holds files this project did not write: the results replace the "
+              "project's own files there, the others are left alone")
+
+
 def _sweep_options(cmd, default_out: str) -> None:
     cmd.add_argument("scenario", type=Path, metavar="SCENARIO.yaml", help="a scenario with a `sweep:` block")
     cmd.add_argument("--seed", type=int, default=None, metavar="N", help="base seed (default: the scenario's `seed`)")
     cmd.add_argument("--replications", "-r", type=int, default=None, metavar="R",
                      help="replications per candidate (sweep: default 10; optimise: the first round's, default 8)")
     cmd.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"results folder (default {default_out})")
+    cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     _parallel_options(cmd)
     cmd.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
     cmd.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
@@ -130,9 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results folder (default results/<scenario name>/). A results folder this project wrote "
                           "there (its manifest.json lists every file) is replaced whole, only on success; a folder "
                           "holding anything else is refused (see --force)")
-    run.add_argument("--force", action="store_true",
-                     help="write into an --out folder that holds files this project did not write: the results "
-                          "replace the project's own files there, the others are left alone")
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
     _parallel_options(run)
     run.add_argument("--baseline", default=None, metavar="NAME",
                      help="the policy every other policy is compared with, paired over the replications "

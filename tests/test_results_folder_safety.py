@@ -86,3 +86,16 @@ def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path,
     assert proc.returncode == 1, err
     assert "Traceback" not in err and "interrupted" in err, err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_sweep_refuses_a_foreign_folder_and_force_keeps_its_files(tmp_path, capsys):
+    """The same rule for every command that writes a results folder (sweep, optimise)."""
+    from tests.test_sweep import _scenario
+    scen = _scenario(tmp_path, {"initial_funds": [20.00, 400.00]}, days=2)
+    out = tmp_path / "sw"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["sweep", str(scen), "-r", "2", "-w", "1", "--out", str(out), "-q"]) == 2
+    assert "--force" in capsys.readouterr().err and snapshot(out) == {"notes.txt": b"mine"}
+    assert main(["sweep", str(scen), "-r", "2", "-w", "1", "--out", str(out), "-q", "--force"]) == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "manifest.json").is_file()

@@ -104,7 +104,7 @@ def cmd_optimise(args) -> int:
         raise InputError("--max-replications", f"must be at least the first round's {first} replications")
     space = load_space(args)
     out = args.out or Path("results") / f"{space.scenario.name}-optimum"
-    check_out_folder(out)
+    check_out_folder(out, args.force)
     looks = schedule(first, most)
     alpha = (1 - CONFIDENCE) / len(looks)
     by_name = dict(zip(space.names, space.policies))
@@ -129,7 +129,7 @@ def cmd_optimise(args) -> int:
     feasible = [c for c in space.names if verdicts[c].status == "feasible"]
     winner = min(feasible, key=lambda c: (verdicts[c].bounds[objective].mean, c)) if feasible else None
     report = _report(space, verdicts, winner, objective, constraints, alpha, looks)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, args.force) as tmp:
         if winner is not None:
             (tmp / "optimum.yaml").write_text(optimum_yaml(space, winner, objective, constraints, verdicts), encoding="utf-8")
         write_summary(tmp, {

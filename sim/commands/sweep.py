@@ -63,9 +63,9 @@ def cmd_sweep(args) -> int:
     check_replications(reps)
     space = load_space(args)
     out = args.out or Path("results") / f"{space.scenario.name}-sweep"
-    check_out_folder(out)
+    check_out_folder(out, args.force)
     with Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine, \
-            atomic_folder(out) as tmp:
+            atomic_folder(out, args.force) as tmp:
         job = Job(space.world, space.seed, space.replay)
         per_rep = with_disruptions(run_replications(engine, job, range(reps), space.policies, desc="candidate runs"))
         summary = aggregate(per_rep, space.names)
