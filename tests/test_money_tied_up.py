@@ -41,7 +41,9 @@ def test_warm_up_days_are_simulated_but_not_counted(tmp_path):
     assert m["calls_attempted"] == 1 and m["credits_spent"] == D("0.1000") and m["credits_purchased"] == 0
     # 19.7 for 1 day (259200 -> 345600, c2 on 5 Jan) + 19.6 for 6 days, over 7 days = 19.614285...
     assert m["average_balance"] == D("19.6143") and m["max_balance"] == D("19.7000")
-    assert m["final_balance"] == D("19.6000")
+    assert m["final_balance"] == D("19.6000") and m["opening_balance"] == D("19.7000")
+    # R7 over the measured days: opening + purchased = spent + expired + final
+    assert m["opening_balance"] + m["credits_purchased"] == m["credits_spent"] + m["credits_expired"] + m["final_balance"]
 
 
 def test_validate_names_the_warm_up(tmp_path):

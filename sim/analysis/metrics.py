@@ -17,17 +17,18 @@ SPENT_ON = {"credits_spent_user_out": (CallKind.USER_OUT,),
 # pool_exhausted and insufficient_funds (R11), not no_licence, dialout_policy, no_credits_licence.
 FUNDING = ("calls_blocked_funding", "calls_cut_funding", "users_affected_funding")
 MONEY = ("credits_purchased", "credits_spent", "credits_expired", "final_balance", "overdraft", *SPENT_ON,
-         "average_balance", "max_balance")
+         "average_balance", "max_balance", "opening_balance")
 METRICS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "minutes_lost",
            "users_affected", *FUNDING, "credits_purchased", "credits_spent", "credits_expired", "final_balance",
            "recharges_succeeded", "recharges_failed", "notifications", "hours_exhausted",
-           "pool_minutes_used", "overdraft", *SPENT_ON, "prob_disruption", "average_balance", "max_balance")
+           "pool_minutes_used", "overdraft", *SPENT_ON, "prob_disruption", "average_balance", "max_balance",
+           "opening_balance")
 # Counts of events: zero in every replication gets the rule-of-three bound (sim.analysis.stats).
 COUNTS = ("calls_attempted", "calls_connected", "calls_blocked", "calls_cut", "users_affected", *FUNDING,
           "recharges_succeeded", "recharges_failed", "notifications")
 PROPORTIONS = ("prob_disruption",)      # 0/1 per replication: the share of replications, Wilson interval
 # may be negative (owed: postpay, overdraft); every other metric is >= 0
-UNBOUNDED = ("final_balance", "average_balance", "max_balance")
+UNBOUNDED = ("final_balance", "average_balance", "max_balance", "opening_balance")
 # Per calendar month (summary.json `monthly`): figure -> how it is read from two running totals
 MONTHLY = ("spent", "expired", "purchased", "disruptions", "hours_exhausted")
 MONTHLY_QUANTILES = ("spent", "hours_exhausted")     # P50 and P95 across replications too
@@ -78,6 +79,8 @@ def metrics_of(run) -> dict:
         "prob_disruption": 1 if d("blocked") or d("cut") else 0,
         "average_balance": (to_decimal(area) / measured).quantize(Q4, ROUND_HALF_UP),
         "max_balance": to_decimal(led.peak),
+        # so that opening + purchased = spent + expired + final balance over the measured days (R7)
+        "opening_balance": to_decimal(base["balance"]),
     }
     for name, kinds in SPENT_ON.items():
         values[name] = to_decimal(sum(end["spent_by_kind"][k] - base["spent_by_kind"][k] for k in kinds))

@@ -43,7 +43,8 @@ def count_text(value: Decimal, grouped: bool = False) -> str:
     return shown(value, places, grouped)
 
 
-# Conservation (R7) per policy: purchased = spent + expired + final balance, exactly.
+# Conservation (R7) per policy: purchased = spent + expired + final balance, exactly; after a
+# warm-up (warmup_days) the balance it left, opening_balance, joins the purchases.
 CONSERVATION = ("credits_purchased", "credits_spent", "credits_expired", "final_balance")
 
 
@@ -53,6 +54,8 @@ def reconciliation(summary: dict) -> list[str]:
     lines = []
     for name, stats in summary.items():
         p, s, e, b = (half_up(exact_mean(stats[m])) for m in CONSERVATION)
+        if "opening_balance" in stats:
+            p += half_up(exact_mean(stats["opening_balance"]))
         gap = p - (s + e + b)
         if gap:
             lines.append(f"{name}: purchased {p:.2f} = spent {s:.2f} + expired {e:.2f} + final balance {b:.2f} "
