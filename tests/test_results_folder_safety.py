@@ -99,3 +99,17 @@ def test_sweep_refuses_a_foreign_folder_and_force_keeps_its_files(tmp_path, caps
     assert "--force" in capsys.readouterr().err and snapshot(out) == {"notes.txt": b"mine"}
     assert main(["sweep", str(scen), "-r", "2", "-w", "1", "--out", str(out), "-q", "--force"]) == 0
     assert (out / "notes.txt").read_text() == "mine" and (out / "manifest.json").is_file()
+
+
+def test_force_never_deletes_outside_the_folder_whatever_the_manifest_says(tmp_path, capsys):
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 0
+    (tmp_path / "precious.txt").write_text("mine")
+    (out / "deep" / "er").mkdir(parents=True)
+    (out / "deep" / "er" / "notes.txt").write_text("mine too")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"] += ["../precious.txt", str(tmp_path / "precious.txt")]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--force"]) == 0
+    assert (tmp_path / "precious.txt").read_text() == "mine"
+    assert (out / "deep" / "er" / "notes.txt").read_text() == "mine too"

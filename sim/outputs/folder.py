@@ -39,7 +39,7 @@ def foreign_entries(folder: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         listed = set()          # no (readable) manifest: nothing in it is known to be ours
     ours = listed | {MANIFEST} if listed else set()
-    ours |= {str(PurePosixPath(f).parent) for f in ours} - {"."}
+    ours |= {str(d) for f in ours for d in PurePosixPath(f).parents} - {"."}
     return sorted(_entries(folder) - ours)
 
 
@@ -104,15 +104,12 @@ def _merge_into(tmp: Path, final: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         previous = []
     for rel in previous:
-        (final / rel).unlink(missing_ok=True)
-    for entry in tmp.iterdir():
-        target = final / entry.name
-        if entry.is_dir():
-            target.mkdir(exist_ok=True)
-            for f in entry.iterdir():
-                os.replace(f, target / f.name)
-        else:
-            os.replace(entry, target)
+        if isinstance(rel, str) and not PurePosixPath(rel).is_absolute() and ".." not in PurePosixPath(rel).parts:
+            (final / rel).unlink(missing_ok=True)        # never a path outside the folder
+    for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        target = final / f.relative_to(tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(f, target)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
