@@ -40,3 +40,16 @@ def test_the_comparison_heads_the_output_and_one_replication_says_none_is_possib
     doc = json.loads((tmp_path / "one" / "summary.json").read_text())
     assert doc["baseline"] == "tight" and doc["comparisons"] == {}
     assert "no comparison with the baseline tight is possible" in (tmp_path / "one" / "comparison.md").read_text()
+
+
+def test_a_run_without_randomness_states_its_differences_as_exact():
+    from sim.outputs.paired import headline
+
+    same = {"diff_mean": "-12.0000", "half_width": "0.0000", "p_value": 0.5, "p_holm": 1.0, "significant": False}
+    zero = dict(same, diff_mean="0.0000", p_value=1.0)
+    text = headline({"b": {"calls_blocked": same, "calls_cut": zero}}, "a", 2, "USD")
+    assert "these differences are exact" in text and "- b blocks 12 fewer calls than a" in text
+    assert "cuts" not in text and "p =" not in text
+    varied = dict(same, half_width="3.0000", p_holm=0.01, significant=True)
+    text = headline({"b": {"calls_blocked": varied, "calls_cut": zero}}, "a", 2, "USD")
+    assert "- b blocks 12 ± 3 fewer calls than a (p = 0.010)" in text
