@@ -107,21 +107,10 @@ class Account(Measured):
         self.exhausted_since: int | None = None
         self.exhausted_seconds = 0
         self._routes: dict[tuple, Route] = {}
-        # release(pool, t, priority): the driver's hook that gives back a pool's reserved
-        # increments not yet started at (t, priority); only needed if it reserves any.
-        self.release: Callable[[Pool, int, int], None] | None = None
-        # Credits held for calls whose later increments the driver reserved (debited in
-        # bulk by flush_credits). While anything is held, the balance less the held
-        # money stays >= credit_guard, so no held increment can fail, cross the
-        # trigger or empty the balance; release_credits(t, priority) undoes holds.
-        self.credit_held = 0
-        # What the credits were spent on: money (fees included) by CallKind, held included.
+        # What the credits were spent on: money (fees included) by CallKind.
         self.spent_by_kind = [0] * 8
-        self.flush_credits: Callable[[int, int], None] | None = None
-        self.release_credits: Callable[[int, int], None] | None = None
         self._cutoff = switches.mid_call_cutoff
         self._trigger = self.recharge.rule.trigger if self.recharge else None   # R8, see fund()
-        self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
         # Metrics count from `measure_from` (after a warm-up): `base` is the running totals
         # then, `marks` the totals at each month start after it and at the close
         # (sim/analysis/metrics.py turns them into the run's and each month's figures).
@@ -129,8 +118,8 @@ class Account(Measured):
         self.base: tuple[int, dict] | None = None
         self.marks: list[tuple[int, dict]] = []
 
-    # The driver's hooks: re-attached when a saved account is resumed (sim/engine.py).
-    _HOOKS = ("_schedule", "decline_draw", "release", "flush_credits", "release_credits")
+    # The driver's hooks: re-attached when a saved account is resumed (sim/engine/loop.py).
+    _HOOKS = ("_schedule", "decline_draw")
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -183,8 +172,6 @@ class Account(Measured):
 
     # ---- purchases, expiry, auto-recharge (R7, R8) -----------------------------------
     def _purchase(self, t: int, amount: int, note: str) -> None:
-        if self.credit_held:
-            self.flush_credits(t, PRIO_PAYMENT)    # the balance before it, for the ledger's peak
         expires = self.clock.plus_months(t, 12)
         self.ledger.purchase(t, amount, expires, note)
         self._at(expires, PRIO_EXPIRY, self._expire)
@@ -199,13 +186,9 @@ class Account(Measured):
             self._maybe_recharge(t)
 
     def _expire(self, t: int) -> None:
-        if self.credit_held:
-            self.flush_credits(t, PRIO_EXPIRY)     # what was spent before t came from these lots
         old = self.ledger.balance
         if self.ledger.expire(t):
             self._balance_fell(t, old)
-            if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
-                self.release_credits(t, PRIO_EXPIRY)
 
     def _balance_fell(self, t: int, old: int) -> None:
         new = self.ledger.balance
@@ -315,10 +298,6 @@ class Account(Measured):
         r = call.route
         inc = self.inc
         pool = r.pool
-        if pool is not None and pool.remaining < inc and pool.reservations:
-            # Increments reserved ahead of time make the pool look shorter than it is
-            # now: give back those not yet started, then decide on what is really left.
-            self.release(pool, t, call.idx)
         if pool is not None and pool.remaining >= inc and (pool.partner is None or pool.partner.remaining >= inc):
             if pool.alerts:
                 for pct in pool.draw(inc):
@@ -340,9 +319,6 @@ class Account(Measured):
         amount = price + fee
         ledger = self.ledger
         old = ledger.balance
-        if self.credit_held and old - self.credit_held - amount < self.credit_guard:
-            self.release_credits(t, call.idx)     # held increments could now matter: back to one by one
-            old = ledger.balance
         if not ledger.debit(t, amount, call.idx, self.postpay or must_complete):
             self._exhausted(t)
             return Reason.INSUFFICIENT_FUNDS

@@ -24,14 +24,8 @@ class Measured:
                 "spent_by_kind": tuple(self.spent_by_kind)}
 
     def _settle_ahead(self, t: int, priority: int) -> None:
-        """Make the running totals exact at (t, priority): debit held credits already started,
-        give back held credits and pool reservations not yet started (the driver re-creates
-        their events; results do not change)."""
-        if self.credit_held:
-            self.release_credits(t, priority)
-        for pool in self.pools.all():
-            if pool.reservations:
-                self.release(pool, t, priority)
+        """Make the running totals exact at (t, priority). The pure core funds nothing ahead of
+        time; the engine's account (sim/engine/funding.py) settles what it did."""
 
     def _begin_measuring(self, t: int) -> None:
         """End of the warm-up: metrics count from here; users affected and the peak balance restart."""

@@ -13,7 +13,7 @@ DIALOUT_COUNTRY = "Global"     # the dial-out pool is tenant-wide, not per count
 
 class Pool:
     __slots__ = ("country", "capability", "scope", "capacity", "full", "remaining", "partner",
-                 "alerts", "alerted", "reservations")
+                 "alerts", "alerted")
 
     def __init__(self, country: str, capability: str, scope: str, capacity_seconds: int,
                  alerts: tuple[int, ...] = ()):
@@ -26,10 +26,6 @@ class Pool:
         self.partner: Pool | None = None        # the other MCOPSTN2 pool under dni_cap=whichever_first
         self.alerts = alerts                    # percentages used that notify (R5: 80, 100)
         self.alerted: set[int] = set()
-        # Calls whose later increments were drawn ahead of time because the pool was
-        # sure to pay them (see sim/engine.py); `remaining` already excludes them. When
-        # the pool looks short, the account releases the ones not yet started.
-        self.reservations: list = []
 
     @property
     def used(self) -> int:
@@ -57,7 +53,6 @@ class Pool:
     def reset(self) -> None:
         self.capacity = self.full
         self.remaining = self.capacity
-        self.reservations.clear()       # reservations never cross a reset: all have run
         self.alerted.clear()
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Callable
 
-from models.account import Account, Call
+from models.account import Call
+
+from .funding import EngineAccount
 
 
 def started_by(call: Call, t: int, priority: int, inc: int) -> int:
@@ -39,14 +41,16 @@ class PoolReservations:
     """A pool pays all of a call's later increments at once when it surely can: it holds
     them all, they end before the next monthly reset, and the pool has no alerts (whose
     instants matter) and no DNI partner (whose emptiness could refuse them). The pool's
-    `remaining` then already excludes them; `Account.fund` calls `release` when a pool
-    looks short while it holds reservations."""
+    `remaining` then already excludes them; `EngineAccount.fund` (sim/engine/funding.py) calls
+    `release` when a pool looks short while it holds reservations."""
 
-    def __init__(self, inc: int, resets: list[int], resume: Callable[[Call, int], None], enabled: bool = True):
+    def __init__(self, inc: int, resets: list[int], resume: Callable[[Call, int], None], enabled: bool = True,
+                 reserved: dict | None = None):
         self.inc = inc
         self.resets = resets
         self.resume = resume          # resume(call, delay): re-create the call's next increment event
         self.enabled = enabled
+        self.reserved = {} if reserved is None else reserved     # pool -> calls (the account's)
 
     def applies(self, pool) -> bool:
         return self.enabled and pool is not None and pool.partner is None and not pool.alerts
@@ -63,7 +67,7 @@ class PoolReservations:
         pool.remaining -= future * inc
         call.pool_increments += future
         call.increments = total
-        held = pool.reservations
+        held = self.reserved.setdefault(pool, [])
         held.append(call)
         if len(held) & 1023 == 0:                       # forget calls that have ended
             held[:] = [c for c in held if c.start + (c.increments - 1) * inc >= t]
@@ -71,7 +75,7 @@ class PoolReservations:
 
     def release(self, pool, t: int, priority: int) -> None:
         inc = self.inc
-        for call in pool.reservations:
+        for call in self.reserved.pop(pool, ()):
             started = started_by(call, t, priority, inc)
             future = call.increments - started
             if future > 0:
@@ -79,7 +83,6 @@ class PoolReservations:
                 call.pool_increments -= future
                 call.increments = started
                 self.resume(call, call.start + started * inc - t)
-        pool.reservations.clear()
 
 
 class CreditHolds:
@@ -91,7 +94,7 @@ class CreditHolds:
     `flush`, before every expiry, every 1024 holds and at the end: soonest-expiring-first spending is
     cumulative, so every lot holds what one debit per increment leaves."""
 
-    def __init__(self, account: Account, inc: int, resume: Callable[[Call, int], None], enabled: bool = True):
+    def __init__(self, account: EngineAccount, inc: int, resume: Callable[[Call, int], None], enabled: bool = True):
         self.account = account
         self.inc = inc
         self.resume = resume

@@ -23,12 +23,13 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from models.account import Account, Call
+from models.account import Call
 from models.calls import Reason
 from models.pools import PoolSet
 from models.policy import Policy
 
 from .ahead import CreditHolds, PoolReservations
+from .funding import EngineAccount
 from sim.inputs.attempts import Attempts
 from .world import new_pools
 
@@ -63,7 +64,7 @@ class Checkpoint:
     in heap order."""
 
     now: int
-    account: Account
+    account: EngineAccount
     payments: np.random.Generator
     outcomes: Outcomes | None
     held: list
@@ -91,7 +92,7 @@ def attempts_digest(attempts: Attempts) -> str:
 @dataclass
 class RunOutput:
     policy: Policy
-    account: Account
+    account: EngineAccount
     pools: PoolSet
     outcomes: Outcomes | None
     extra: dict = field(default_factory=dict)
@@ -121,7 +122,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     if checkpoint is None:
         payments = np.random.default_rng(payment_seed)
         pools = new_pools(world)
-        account = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
+        account = EngineAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                           schedule, payments.random, keep_records, getattr(world, "measure_from", 0))
         account.open()
     else:
@@ -161,7 +162,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     def resume(call: Call, delay: int) -> None:
         schedule_raw(_Tick(env, increment_callbacks, call), call.idx, delay)
 
-    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, fund_ahead)
+    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, fund_ahead,
+                                   account.reserved)
     credits_ahead = CreditHolds(account, inc, resume, fund_ahead and not keep_records)
     if checkpoint:
         credits_ahead.held = checkpoint.held

@@ -1,0 +1,72 @@
+"""The engine's account: models.account.Account plus the bookkeeping of funding ahead of time
+(sim/engine/ahead.py), which is the engine's business, not the billing core's.
+
+It holds the pools' reservations and the credits held for calls, and the driver's hooks that
+give them back (`release`, `release_credits`) or debit them (`flush_credits`). Before the pure
+account funds an increment, buys, lets a lot expire or reads its running totals, this one makes
+sure nothing held ahead could change the outcome: results are exactly the pure account's with one
+event per increment (tests/test_properties.py).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from models.account import PRIO_EXPIRY, PRIO_PAYMENT, Account, Call
+from models.pools import Pool
+
+
+class EngineAccount(Account):
+    _HOOKS = Account._HOOKS + ("release", "flush_credits", "release_credits")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Calls whose later increments a pool paid ahead of time (its `remaining` already
+        # excludes them), per pool; release(pool, t, priority) gives back those not started.
+        self.reserved: dict[Pool, list[Call]] = {}
+        self.release: Callable[[Pool, int, int], None] | None = None
+        # Credits held for calls' later increments (debited in bulk by flush_credits). While
+        # anything is held, the balance less the held money stays >= credit_guard, so no held
+        # increment can fail, cross the trigger or empty the balance; release_credits undoes holds.
+        self.credit_held = 0
+        self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
+        self.flush_credits: Callable[[int, int], None] | None = None
+        self.release_credits: Callable[[int, int], None] | None = None
+
+    def fund(self, call: Call, t: int) -> str | None:
+        pool = call.route.pool
+        if pool is not None and pool.remaining < self.inc and self.reserved.get(pool):
+            # Increments reserved ahead of time make the pool look shorter than it is
+            # now: give back those not yet started, then decide on what is really left.
+            self.release(pool, t, call.idx)
+        if self.credit_held:
+            r = call.route
+            if self.ledger.balance - self.credit_held - (r.price or 0) - r.fee < self.credit_guard:
+                # held increments could now matter (this increment may be debited): back to one by one
+                self.release_credits(t, call.idx)
+        return Account.fund(self, call, t)
+
+    def _purchase(self, t: int, amount: int, note: str) -> None:
+        if self.credit_held:
+            self.flush_credits(t, PRIO_PAYMENT)    # the balance before it, for the ledger's peak
+        Account._purchase(self, t, amount, note)
+
+    def _expire(self, t: int) -> None:
+        if self.credit_held:
+            self.flush_credits(t, PRIO_EXPIRY)     # what was spent before t came from these lots
+        Account._expire(self, t)
+        if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
+            self.release_credits(t, PRIO_EXPIRY)
+
+    def _month_reset(self, t: int) -> None:
+        Account._month_reset(self, t)
+        self.reserved.clear()                     # reservations never cross a reset: all have run
+
+    def _settle_ahead(self, t: int, priority: int) -> None:
+        """Make the running totals exact at (t, priority): debit held credits already started,
+        give back held credits and pool reservations not yet started (the driver re-creates
+        their events; results do not change)."""
+        if self.credit_held:
+            self.release_credits(t, priority)
+        for pool, calls in list(self.reserved.items()):
+            if calls:
+                self.release(pool, t, priority)
