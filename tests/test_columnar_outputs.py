@@ -183,3 +183,18 @@ def test_xlsx_rows_must_be_a_whole_number(small):
     scenario, tmp = small
     code, _, err = run_cli("run", str(scenario), "--out", str(tmp / "bad"), "-q", "--xlsx-rows", "-1")
     assert code == 2 and "--xlsx-rows" in err
+
+
+def test_a_table_written_in_blocks_is_the_table_written_whole(tmp_path):
+    """cdr.csv / .parquet are written a block of rows at a time (memory): same bytes, same rows."""
+    n = 50
+    table = pa.table({"id": guids(12345, np.arange(n)), "n": pa.array(range(n), pa.int64()),
+                      "text": pa.array([f"a,{i}" if i % 7 == 0 else f"b{i}" for i in range(n)], pa.string()),
+                      "money": money2(np.arange(n, dtype=np.int64) * 37 - 900)})
+    from sim.outputs.tablefile import write_table
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "blocks").mkdir()
+    write_table(tmp_path / "whole", "t", table, "both")
+    write_table(tmp_path / "blocks", "t", (table.slice(i, 8) for i in range(0, n, 8)), "both")
+    assert (tmp_path / "blocks" / "t.csv").read_bytes() == (tmp_path / "whole" / "t.csv").read_bytes()
+    assert pq.read_table(tmp_path / "blocks" / "t.parquet").equals(pq.read_table(tmp_path / "whole" / "t.parquet"))

@@ -128,11 +128,22 @@ def _route_cells(world, attempts, account, payer, kind, country):
     return inv, domestic, pool_cap, free_cap
 
 
-def cdr_table(world, attempts, run, ids: CallIds) -> pa.Table:
-    """R12 rows of every connected call, in attempt order, as typed columns (see tablefile)."""
+CDR_BLOCK = 1 << 18          # connected calls built and written per block (bounded memory)
+
+
+def cdr_tables(world, attempts, run, ids: CallIds, block: int = CDR_BLOCK):
+    """R12 rows of every connected call, in attempt order: tables of at most `block` rows."""
+    rows = np.flatnonzero(np.asarray(run.outcomes.connected) >= 0)
+    for b in range(0, max(len(rows), 1), block):
+        yield cdr_table(world, attempts, run, ids, rows[b:b + block])
+
+
+def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None) -> pa.Table:
+    """R12 rows of the connected calls `ix` (default: all), in attempt order, as typed columns
+    (see tablefile)."""
     out = run.outcomes
     connected = np.asarray(out.connected)
-    ix = np.flatnonzero(connected >= 0)
+    ix = np.flatnonzero(connected >= 0) if ix is None else ix
     secs = connected[ix].astype(np.int64)
     start = attempts.t[ix]
     kind = attempts.kind[ix].astype(np.int64)

@@ -15,7 +15,7 @@ import pyarrow as pa
 from models.calls import KIND_NAME, CallKind
 from models.money import format_money
 
-from .cdr import CallIds, cdr_table
+from .cdr import CallIds, cdr_table, cdr_tables
 from .columns import decimals, lookup, timestamps
 from .folder import inert, write_csv as _csv
 from .journal import LEDGER_COLUMNS, ledger_table
@@ -43,12 +43,14 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
     ids = CallIds(attempts, rep_seed)
     clock = world.clock
     account = run.account
-    cdr = cdr_table(world, attempts, run, ids)
-    write_table(folder, "cdr", cdr, options.fmt)
-    if attempts.reported:
+    if attempts.reported:            # replay: a report's rows, few enough to hold at once
+        cdr = cdr_table(world, attempts, run, ids)
+        write_table(folder, "cdr", cdr, options.fmt)
         from .reconciliation import write_reconciliation
         write_reconciliation(folder / "reconciliation.csv", attempts, run,
                              [list(r.values()) for r in as_text(cdr).to_pylist()])
+    else:
+        write_table(folder, "cdr", cdr_tables(world, attempts, run, ids), options.fmt)
     write_table(folder, "ledger", ledger_table(clock, account.ledger.journal, ids.usage_column, options.journal),
                 options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,

@@ -10,10 +10,11 @@ written by the csv module, in its place.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,34 +42,60 @@ def as_text(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def write_csv_table(path: Path, table: pa.Table) -> None:
+_SPECIAL_BYTE = np.zeros(256, dtype=bool)
+_SPECIAL_BYTE[[ord('"'), ord(","), ord("\r"), ord("\n")]] = True
+
+
+def _may_need_quotes(col: pa.Array) -> bool:
+    """False when no cell of a string column can need quotes: one pass over its bytes (most
+    columns: ids, times, codes), instead of a per-cell search."""
+    data = col.buffers()[2]
+    return data is not None and bool(_SPECIAL_BYTE[np.frombuffer(data, dtype=np.uint8)].any())
+
+
+def _write_csv_rows(f, table: pa.Table) -> None:
+    """The table's rows (no header) as Python's csv module writes them, mostly by pyarrow."""
     text = as_text(table)
     quoted = np.zeros(text.num_rows, dtype=bool)
     for col in text.columns:
-        if pa.types.is_string(col.type) and text.num_rows:
+        col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+        if pa.types.is_string(col.type) and text.num_rows and _may_need_quotes(col):
             quoted |= np.asarray(pc.match_substring_regex(col, _SPECIAL).fill_null(False), dtype=bool)
-    header = io.StringIO()
-    csv.writer(header).writerow(text.column_names)
-    with Path(path).open("wb") as f:
-        f.write(header.getvalue().encode("utf-8"))
-        start = 0
-        for i in np.flatnonzero(quoted).tolist() + [text.num_rows]:
-            if i > start:
-                pa_csv.write_csv(text.slice(start, i - start), f, _PLAIN)
-            if i < text.num_rows:
-                row = io.StringIO()
-                csv.writer(row).writerow(["" if v is None else v for v in text.slice(i, 1).to_pylist()[0].values()])
-                f.write(row.getvalue().encode("utf-8"))
-            start = i + 1
+    start = 0
+    for i in np.flatnonzero(quoted).tolist() + [text.num_rows]:
+        if i > start:
+            pa_csv.write_csv(text.slice(start, i - start), f, _PLAIN)
+        if i < text.num_rows:
+            row = io.StringIO()
+            csv.writer(row).writerow(["" if v is None else v for v in text.slice(i, 1).to_pylist()[0].values()])
+            f.write(row.getvalue().encode("utf-8"))
+        start = i + 1
 
 
-def write_table(folder: Path, name: str, table: pa.Table, fmt: str = "csv") -> None:
-    """folder/name.csv and / or folder/name.parquet, as `fmt` ('csv', 'parquet' or 'both') says."""
-    if fmt in ("csv", "both"):
-        write_csv_table(Path(folder) / f"{name}.csv", table)
-    if fmt in ("parquet", "both"):
-        import pyarrow.parquet as pq
-        pq.write_table(table, Path(folder) / f"{name}.parquet")
+def write_csv_table(path: Path, table: pa.Table) -> None:
+    write_table(Path(path).parent, Path(path).stem, table, "csv")
+
+
+def write_table(folder: Path, name: str, tables: pa.Table | Iterable[pa.Table], fmt: str = "csv") -> None:
+    """folder/name.csv and / or folder/name.parquet, as `fmt` ('csv', 'parquet' or 'both') says,
+    from one table or from its blocks of rows in order (bounded memory: one block at a time)."""
+    blocks = [tables] if isinstance(tables, pa.Table) else tables
+    folder = Path(folder)
+    with contextlib.ExitStack() as stack:
+        f = stack.enter_context((folder / f"{name}.csv").open("wb")) if fmt in ("csv", "both") else None
+        parquet = None
+        for table in blocks:
+            if f is not None:
+                if f.tell() == 0:
+                    header = io.StringIO()
+                    csv.writer(header).writerow(table.column_names)
+                    f.write(header.getvalue().encode("utf-8"))
+                _write_csv_rows(f, table)
+            if fmt in ("parquet", "both"):
+                if parquet is None:
+                    import pyarrow.parquet as pq
+                    parquet = stack.enter_context(pq.ParquetWriter(folder / f"{name}.parquet", table.schema))
+                parquet.write_table(table)
 
 
 def head_rows(folder: Path, name: str, limit: int | None = None) -> tuple[list[str], Iterator[list[str]]]:
