@@ -42,15 +42,14 @@ def as_text(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-_SPECIAL_BYTE = np.zeros(256, dtype=bool)
-_SPECIAL_BYTE[[ord('"'), ord(","), ord("\r"), ord("\n")]] = True
-
-
 def _may_need_quotes(col: pa.Array) -> bool:
-    """False when no cell of a string column can need quotes: one pass over its bytes (most
-    columns: ids, times, codes), instead of a per-cell search."""
+    """False when no cell of a string column can need quotes: a byte search (memchr) over its
+    whole text (most columns: ids, times, codes), instead of a per-cell search."""
     data = col.buffers()[2]
-    return data is not None and bool(_SPECIAL_BYTE[np.frombuffer(data, dtype=np.uint8)].any())
+    if data is None:
+        return False
+    text = data.to_pybytes()
+    return any(c in text for c in (b'"', b",", b"\r", b"\n"))
 
 
 def _write_csv_rows(f, table: pa.Table) -> None:
