@@ -128,9 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, metavar="N",
                      help="base seed (default: the scenario's `seed`, else 42); replication r uses a stream "
                           "derived from (N, r), so the same N gives the same results")
-    run.add_argument("--replications", "-r", type=int, default=1, metavar="R",
-                     help="independent replications per policy (default 1); with 2 or more the table shows "
-                          "mean ± 95%% confidence half-width")
+    run.add_argument("--replications", "-r", type=int, default=None, metavar="R",
+                     help="independent replications per policy, fixed (default: the rule of README 'Replications': "
+                          "10, then more until the precision metrics are within ±10%%, at most 40)")
+    run.add_argument("--precision", default=None, metavar="P",
+                     help="add replications in batches until every precision metric of every policy has a 95%% "
+                          "half-width within P of its mean (e.g. 5%% or 0.05), or --max-replications")
+    run.add_argument("--precision-metrics", default=None, metavar="M1,M2",
+                     help="the metrics --precision and the default rule look at "
+                          "(default calls_blocked,calls_cut,credits_spent)")
+    run.add_argument("--max-replications", type=int, default=None, metavar="N",
+                     help="replications at most (default 1000 with --precision, 40 by the default rule)")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="results folder (default results/<scenario name>/). A results folder this project wrote "
                           "there (its manifest.json lists every file) is replaced whole, only on success; a folder "

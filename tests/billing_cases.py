@@ -189,10 +189,11 @@ def run_cli(*argv: str, plots: bool = False) -> tuple[int, str, str]:
 
 
 def run_case(path: Path, out: Path | None = None) -> CaseResult:
-    """`run_sim.py run path --out ... -q --workers 1 --journal increments`, then read every result
-    file. The hand-worked cases check the journal increment by increment (R6, R7)."""
+    """`run_sim.py run path --out ... -q --workers 1 -r 1 --journal increments`, then read every result
+    file. The hand-worked cases are of one replication and check the journal increment by increment (R6, R7)."""
     out = out or path.parent / "out"
-    code, so, se = run_cli("run", str(path), "--out", str(out), "-q", "--workers", "1", "--journal", "increments")
+    code, so, se = run_cli("run", str(path), "--out", str(out), "-q", "--workers", "1", "-r", "1",
+                           "--journal", "increments")
     res = CaseResult(code, so, se, out)
     if code != 0:
         return res

@@ -10,6 +10,7 @@ from pathlib import Path
 from sim.errors import InputError
 
 from .load import load
+from .replications import replication_plan
 
 EXIT_OK = 0
 
@@ -39,12 +40,12 @@ def cmd_run(args) -> int:
     from sim.outputs.rounding import cdr_rounding
     from sim.outputs.table import write_summary
     from sim.parallel.engine import Engine
-    from sim.parallel.runner import Job, run_replications
+    from sim.parallel.precision import replicate_to_precision
+    from sim.parallel.runner import Job
 
     global _T0
     _T0 = time.perf_counter()
-    if args.replications < 1:
-        raise InputError("--replications", f"expected a whole number >= 1, got {args.replications}")
+    plan = replication_plan(args)
     if args.xlsx_rows < 0:
         raise InputError("--xlsx-rows", f"expected a whole number >= 0 (0: every row), got {args.xlsx_rows}")
     scenario, world, replay = load(args.scenario, args.seed)
@@ -62,18 +63,20 @@ def cmd_run(args) -> int:
             atomic_folder(out, args.force) as tmp:
         from sim.outputs.policy_files import FileOptions
         job = Job(world, seed, replay, tmp, file_options=FileOptions(args.format, args.journal))
-        per_rep = run_replications(engine, job, range(args.replications))
-        _log(args, f"simulated {args.replications} replication(s) x {len(names)} policies on {engine.where}; "
+        per_rep, precision = replicate_to_precision(engine, job, plan.start, plan.target, plan.metrics, plan.cap)
+        reps = len(per_rep)
+        _log(args, f"simulated {reps} replication(s) x {len(names)} policies on {engine.where}; "
                    "per-policy CSVs and balance.png written")
         summary = aggregate(per_rep, names)
         compared = comparisons(per_rep, names, baseline)
         postpay = {p.name for p in scenario.policies if p.billing == "postpay"}
-        table = _report(summary, compared, baseline, args.replications, scenario.currency, postpay)
+        table = _report(summary, compared, baseline, reps, scenario.currency, postpay)
         replay_info = _replay_info(scenario, replay, tmp, names)
         doc = {
             "scenario": scenario.model_dump(mode="json"),
             "seed": seed,
-            "replications": args.replications,
+            "replications": reps,
+            "precision": precision.as_json(plan.rule),
             "replication_seeds": {"entropy": seed, "spawn_key": "(replication, stream, ...)"},
             "versions": versions(),
             "replay": replay_info,
@@ -85,7 +88,7 @@ def cmd_run(args) -> int:
         }
         write_summary(tmp, doc)
         (tmp / "comparison.md").write_text(
-            f"# {scenario.name}: policy comparison\n\n{_table_note(args.replications)}\n\n{table}\n",
+            f"# {scenario.name}: policy comparison\n\n{_table_note(reps)}\n\n{table}\n",
             encoding="utf-8")
         _log(args, "summary.json and comparison.md written")
         from sim.outputs.plots import write_plots
@@ -97,7 +100,9 @@ def cmd_run(args) -> int:
             _log(args, "report.xlsx written")
     if not args.quiet:
         print(table)
-        print(f"\n{_table_note(args.replications)}")
+        print(f"\n{_table_note(reps)}")
+        if not precision.met:
+            print(f"warning: {precision.describe()}; {plan.advice}", file=sys.stderr, flush=True)
         for line in _reconciliation_lines(replay_info):
             print(line)
         print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")

@@ -102,6 +102,8 @@ def _front_table(front: list[str], space: Space, summary: dict) -> str:
     from tabulate import tabulate
 
     from sim.analysis.frontier import COSTS
+    from sim.analysis.metrics import MONEY
+    from sim.outputs.table import interval_cell
     rows = [[n, *(space.values[n][f] for f in space.fields),
-             *(f"{summary[n][c]['mean']} ± {summary[n][c]['ci95_half_width']}" for c in COSTS)] for n in front]
+             *(interval_cell(summary[n][c], c in MONEY) for c in COSTS)] for n in front]
     return tabulate(rows, headers=["candidate", *space.fields, *COSTS], tablefmt="github", disable_numparse=True)
