@@ -137,3 +137,19 @@ def test_pareto_front_worked_by_hand():
     costs = {"a": (d(1), d(5), d(0)), "b": (d(2), d(2), d(0)), "c": (d(2), d(3), d(0)),   # c: b is better
              "d": (d(0), d(9), d(1)), "e": (d(2), d(2), d(0)), "f": (d(3), d(1), d(5))}    # e ties b: both stay
     assert pareto_front(costs) == ["d", "a", "b", "e", "f"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.yaml") if "auto_recharge" in p.read_text()),
+                         ids=lambda p: p.name)
+def test_every_example_with_auto_recharge_has_a_sweep_of_valid_candidates(path):
+    """Issue 11's 'done when': sweep and optimise run on these (their candidates are what they run)."""
+    from types import SimpleNamespace
+
+    from sim.commands.sweep import load_space
+    space = load_space(SimpleNamespace(scenario=path, seed=None))
+    base = next(p for p in space.scenario.policies if p.name == space.scenario.sweep.base)
+    assert base.auto_recharge is not None and len(space.names) >= 4
+    assert len({s.auto_recharge for s in space.specs.values()}) == len(space.names), "every candidate differs"
