@@ -36,7 +36,7 @@ def test_the_comparison_heads_the_output_and_one_replication_says_none_is_possib
     assert abs(float(c["diff_mean"]) - sum(a - b for a, b in zip(*spent)) / 3) < 1e-4
     assert "Against the baseline recharging" in (tmp_path / "three" / "comparison.md").read_text()
 
-    assert main(["run", str(scen), "-w", "1", "--no-xlsx", "--out", str(tmp_path / "one")]) == 0
+    assert main(["run", str(scen), "-r", "1", "-w", "1", "--no-xlsx", "--out", str(tmp_path / "one")]) == 0
     doc = json.loads((tmp_path / "one" / "summary.json").read_text())
     assert doc["baseline"] == "tight" and doc["comparisons"] == {}
     assert "no comparison with the baseline tight is possible" in (tmp_path / "one" / "comparison.md").read_text()
