@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from contextlib import suppress
 from itertools import count
 
 from sim.errors import InputError
@@ -48,6 +49,18 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _close_stray_clusters() -> None:
+    """A LocalCluster interrupted while starting (Ctrl-C, SIGTERM) never reached `Engine.cluster`.
+    Close it here, quietly: left to distributed's atexit hook, it prints a traceback."""
+    spec = sys.modules.get("distributed.deploy.spec")
+    if spec is None:                         # dask never imported: a serial run
+        return
+    for cluster in list(spec.SpecCluster._instances):
+        with suppress(Exception):
+            cluster.close(timeout=10)
+        cluster.shutdown_on_close = False
+
+
 class Engine:
     """A context manager; leaving it (also on Ctrl-C) closes the client and any cluster it started."""
 
@@ -69,7 +82,11 @@ class Engine:
             self._connect()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is KeyboardInterrupt:
+            # Ctrl-C, SIGTERM or SIGHUP: the run is over. The in-process scheduler logs every task
+            # and comm it loses while the cluster shuts down; none of that is for the user.
+            logging.disable(logging.CRITICAL)
         self.close()
 
     def close(self) -> None:
@@ -80,10 +97,12 @@ class Engine:
                 pass
         for thing in (self.client, self.cluster):
             if thing is not None:
-                thing.close()
+                with suppress(Exception):   # workers may be half-started when a signal stops the run
+                    thing.close()
         self.client = self.cluster = None
         self._scattered.clear()
         forget()
+        _close_stray_clusters()
 
     def _connect(self) -> None:
         """Check the address and that something listens there before making a Client: a Client
@@ -118,8 +137,10 @@ class Engine:
         t0 = time.perf_counter()
         # One single-threaded worker process per core: the engine is pure Python (the GIL).
         # dashboard_address ":0": no fixed port to collide with; no dashboard unless bokeh is installed.
+        # Workers log only CRITICAL: a task that fails raises in this process anyway, and a worker
+        # whose scheduler goes away on Ctrl-C/SIGTERM would print its heartbeat errors.
         self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                    dashboard_address=":0", silence_logs=logging.ERROR)
+                                    dashboard_address=":0", silence_logs=logging.CRITICAL)
         self.client = Client(self.cluster)
         self.start_seconds = time.perf_counter() - t0
 
