@@ -135,6 +135,26 @@ def test_fit_command_writes_a_scenario_that_validates(report, tmp_path, capsys):
     doc = yaml.safe_load(text)
     assert doc["start"].isoformat() == "2026-03-02T00:00:00+00:00" and doc["days"] == 120   # the day after the report
     assert doc["policies"] == [{"name": "postpay", "billing": "postpay"}]
+    # a second fit replaces the files fit wrote, without --force
+    assert main(["fit", str(report), "--out", str(out), "--days", "30", "-q"]) == 0
+    assert yaml.safe_load(out.read_text())["days"] == 30
+
+
+def test_fit_never_replaces_the_users_own_file(report, tmp_path, capsys):
+    """--out onto the user's own scenario (or beside a report fit did not write): exit 2 naming
+    --out and --force, the files untouched; --force replaces them."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\n")
+    assert main(["fit", str(report), "--out", str(mine), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "--force" in err and "Traceback" not in err
+    assert mine.read_text() == "name: mine\n" and not (tmp_path / "mine.fit.md").exists()
+    notes = tmp_path / "other.fit.md"
+    notes.write_text("my notes")
+    assert main(["fit", str(report), "--out", str(tmp_path / "other.yaml"), "-q"]) == 2
+    assert notes.read_text() == "my notes" and not (tmp_path / "other.yaml").exists()
+    assert main(["fit", str(report), "--out", str(mine), "-q", "--force"]) == 0
+    assert mine.read_text().startswith("# Fitted by `run_sim.py fit`")
 
 
 def _write_cdr(src: Path, dst: Path, keep) -> None:

@@ -38,8 +38,28 @@ def add_parser(sub) -> None:
     p.add_argument("--check", type=int, default=0, metavar="R",
                    help="also simulate the fitted model R times over the report's own period and put calls, "
                         "minutes and credits per month and kind beside the report's in FITTED.fit.md (default 0)")
+    p.add_argument("--force", action="store_true",
+                   help="replace FITTED.yaml / FITTED.fit.md even if they were not written by `fit`")
     p.add_argument("--quiet", "-q", action="store_true", dest="sub_quiet", help="same as the global --quiet")
     p.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
+
+
+def _refuse_foreign(out: Path) -> None:
+    """--out may name a new file or one that `fit` wrote (its first line says so): never the
+    user's own scenario, nor a report beside a file `fit` did not write."""
+    from sim.outputs.fitted import FITTED_MARK
+
+    def ours(path: Path) -> bool:
+        try:
+            with path.open(encoding="utf-8", errors="replace") as f:
+                return f.readline().startswith(FITTED_MARK)
+        except OSError:
+            return False
+    md = out.with_suffix(".fit.md")
+    if out.exists() and not ours(out) or md.exists() and not (out.exists() and ours(out)):
+        clash = out if out.exists() else md
+        raise InputError("--out", f"{clash} exists and was not written by `fit`; refusing to replace it: "
+                                  "name another --out, or pass --force")
 
 
 def _start(text: str | None, default: datetime) -> datetime:
@@ -80,6 +100,8 @@ def cmd_fit(args) -> int:
     out: Path = args.out
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise InputError("--out", f"expected a .yaml file name, got {out}")
+    if not args.force:
+        _refuse_foreign(out)
     if not 1 <= args.days <= 3660:
         raise InputError("--days", f"expected whole days 1-3660, got {args.days}")
     if args.check < 0:
@@ -106,7 +128,10 @@ def cmd_fit(args) -> int:
     os.replace(aside, out)
     comparison = simulate_fit(doc, out, calls, args.check) if args.check else None
     report = fit_report(f, sources, str(out), comparison)
-    out.with_suffix(".fit.md").write_text(report, encoding="utf-8")
+    md = out.with_suffix(".fit.md")
+    md_aside = md.with_name(f".{md.name}.tmp")
+    md_aside.write_text(report, encoding="utf-8")
+    os.replace(md_aside, md)
     if not args.quiet:
         print(report)
         print(f"fitted scenario written to {out} (report: {out.with_suffix('.fit.md')})")

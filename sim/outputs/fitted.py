@@ -16,11 +16,14 @@ def _c(est) -> str:
     return f"  # {est.comment()}" if est is not None else ""
 
 
+FITTED_MARK = "# Fitted by `run_sim.py fit`"     # first line of every fitted scenario: `fit --out` may replace it
+
+
 def scenario_yaml(doc: dict, f, sources: list[str], report_name: str) -> str:
     e = f.estimates
     calls = f.calls
     lines = [
-        "# Fitted by `run_sim.py fit` from the usage report(s):",
+        f"{FITTED_MARK} from the usage report(s):",
         *[f"#   {s}" for s in sources],
         f"# {len(calls.kind)} modelled calls, {calls.start:%Y-%m-%d} + {calls.days} days. Every traffic parameter is a",
         "# maximum-likelihood estimate; the comment beside it gives its 95 % interval, the observations",
