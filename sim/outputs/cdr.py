@@ -14,14 +14,11 @@ from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
 
 from sim.inputs.attempts import TENANT
+from sim.inputs.reports.columns import COLUMNS_2025
 from .columns import digits, fixed_text, guids, inert_texts, lookup, money2, timestamps
 from .folder import inert
 
-CDR_COLUMNS = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",
-               "User Display Name", "Caller ID", "Call Type", "Call Direction", "Number Type",
-               "Domestic/International", "Destination Dialed", "Destination Number", "External Country",
-               "Start Time", "End Time", "Duration Seconds", "Connection Fee", "Charge", "Currency",
-               "Capability", "Operator", "Source of Call Duration", "Administrative Units"]
+CDR_COLUMNS = COLUMNS_2025          # written in the columns replay reads back (R12)
 
 
 @lru_cache(maxsize=None)

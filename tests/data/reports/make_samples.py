@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).parent
+# Column lists written out again from Microsoft's documentation, on purpose not imported from
+# sim/: the samples are an independent oracle for the readers.
 COLUMNS_2025 = ["UsageId", "Call ID", "Conference ID", "User Location", "Microsoft Entra ObjectId", "UPN",
                 "User Display Name", "Caller ID", "Call Type", "Call Direction", "Number Type",
                 "Domestic/International", "Destination Dialed", "Destination Number", "External Country",
