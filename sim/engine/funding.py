@@ -9,6 +9,7 @@ event per increment (tests/test_properties.py).
 """
 from __future__ import annotations
 
+from heapq import merge
 from typing import Callable
 
 from models.account import PRIO_EXPIRY, PRIO_PAYMENT, Account, Call
@@ -70,3 +71,46 @@ class EngineAccount(Account):
         for pool, calls in list(self.reserved.items()):
             if calls:
                 self.release(pool, t, priority)
+
+
+class PlannedAccount(EngineAccount):
+    """The engine's account when the replication's pre-pass (sim/engine/prepass.py) decided
+    every attempt that cannot reach credits: the running totals add its counters, the pools it
+    planned show its draws at each reset, measurement start and the close, and the records add
+    its disruptions and users affected."""
+
+    def __init__(self, *args, prepass, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepass = prepass
+        everything = self.pools.all()
+        self._planned = [everything[j] for j in prepass.pool_index]
+        self._closing = False
+
+    def _show_pools(self, t: int | None) -> None:
+        for s, pool in enumerate(self._planned):
+            pool.remaining = pool.capacity - self.prepass.used_before(s, t)
+
+    def totals(self, t: int) -> dict:
+        if self._closing:              # the pre-pass's counters are folded into the account's by now
+            return EngineAccount.totals(self, t)
+        self._show_pools(t)
+        out = EngineAccount.totals(self, t)
+        for key, value in self.prepass.before[t].items():
+            out[key] += value
+        return out
+
+    def _month_reset(self, t: int) -> None:
+        self._show_pools(t)
+        EngineAccount._month_reset(self, t)
+
+    def close(self, t: int) -> None:
+        self._closing = True
+        self._show_pools(None)
+        pre = self.prepass
+        for key, value in pre.total.items():          # the counters of models.account.Account
+            setattr(self, key, getattr(self, key) + value)
+        self.affected |= pre.affected
+        self.affected_funding |= pre.affected_funding
+        if self.keep_records and pre.disruptions:
+            self.disruptions = list(merge(pre.disruptions, self.disruptions, key=lambda x: (x[0], x[1])))
+        EngineAccount.close(self, t)

@@ -108,6 +108,15 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     results, slower; tests compare. `until=T` stops before the first event at or after
     instant T and returns a `checkpoint`; `checkpoint=` resumes one (same world and
     attempts; its own seed, records and funding-ahead settings apply)."""
+    if checkpoint is None and until is None and fund_ahead:
+        from .planned import Replan, simulate_planned
+        from .prepass import prepass_for
+        pre = prepass_for(world, policy, attempts)
+        if pre is not None:
+            try:
+                return simulate_planned(world, policy, attempts, pre, payment_seed, keep_records)
+            except Replan:
+                pass
     if checkpoint is not None:
         if checkpoint.attempts_digest != attempts_digest(attempts):
             raise ValueError("this checkpoint belongs to other call attempts (another seed or report?)")

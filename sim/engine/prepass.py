@@ -1,0 +1,265 @@
+"""What no funding policy can change, decided once per replication with numpy (issue 13).
+
+Pools pay before credits (R6) and are drawn the same under every policy: whether a pool pays
+an increment depends only on the requests before it in (instant, attempt number) order, and
+in each month a pool group (one pool, or the two MCOPSTN2 pools under whichever_first, R4)
+pays a prefix of its requests and nothing after (R4: no refill before the reset). So, for
+every attempt, this decides without events:
+
+- free calls (connected), blocks that need no money (licence, dial-out policy, no credits
+  licence, no rate, R3/R6), zero-length calls, calls a pool pays whole, and calls a pool
+  stops paying that may not use credits (pool_exhausted, no_rate): their outcomes, counters,
+  disruptions and the pools' use month by month;
+- the rest, the `loop` attempts, reach credits (or a pool with alerts, whose notification
+  instants need the event loop): only they go through each policy's event loop
+  (sim/engine/planned.py), which asks `pool_pays` for their pool-funded increments.
+
+A policy can change the pools only by cutting or blocking a loop call that a pool would pay
+again after a monthly reset (`mixed`): the loop then bills that policy the exact way
+(sim/engine/loop.py). tests/test_properties.py compares both ways on random tenants.
+"""
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.account import Account
+from models.calls import FUNDING_REASONS, Reason
+
+from .world import new_pools
+
+INF = np.iinfo(np.int64).max
+COUNTERS = ("attempts", "connected", "blocked", "cut", "blocked_funding", "cut_funding", "seconds_lost")
+REASONS = [Reason.NO_LICENCE, Reason.DIALOUT_POLICY, Reason.POOL_EXHAUSTED, Reason.NO_CREDITS_LICENCE,
+           Reason.INSUFFICIENT_FUNDS, Reason.NO_RATE]
+NONE, POOL_EX, NO_CRED, NO_RATE = -1, REASONS.index(Reason.POOL_EXHAUSTED), REASONS.index(Reason.NO_CREDITS_LICENCE), \
+    REASONS.index(Reason.NO_RATE)
+
+
+def cdiv(a, b):
+    return -(-a // b)
+
+
+@dataclass
+class Prepass:
+    world: object
+    n: int                              # attempts; keys of increments are instant * n + attempt number
+    route_of: np.ndarray                # per attempt: index into `routes`
+    routes: list                        # models.account.Route of each (payer, kind, country), a scratch account's
+    loop: np.ndarray                    # attempt numbers the policy loop bills, ascending
+    group: np.ndarray                   # per attempt: its pool group when planned here, else -1
+    cuts: list[list[int]]               # per group, per month period: key of the last increment it pays
+    mixed: np.ndarray                   # per attempt: a pool pays it again after credits did
+    resets: list[int]
+    pool_index: list[int]               # PoolSet.all() positions of the planned pools
+    used: list[list[int]]               # per planned pool, per period: seconds drawn
+    used_at_measure: list[int]          # per planned pool: seconds drawn in its period before measure_from
+    connected: np.ndarray               # outcome templates (int32, int8): loop attempts are filled by the loop
+    paid: np.ndarray
+    disruptions: list[tuple]            # (t, idx, payer, kind, reason, seconds_lost), in event order
+    before: dict[int, dict]             # instant -> the counters of everything decided here before it
+    total: dict                         # ... and of everything
+    affected: set = field(default_factory=set)
+    affected_funding: set = field(default_factory=set)
+
+    def pool_pays(self, g: int, idx: int, t: int) -> bool:
+        cuts = self.cuts[g]
+        return t * self.n + idx <= cuts[bisect_left(self.resets, t + 1)]
+
+    def used_before(self, j: int, t: int | None) -> int:
+        """Seconds planned pool j has drawn at (t, any negative priority) in its period; t None: at the end."""
+        if t is None:
+            return self.used[j][-1]
+        p = bisect_left(self.resets, t)
+        if p < len(self.resets) and self.resets[p] == t:
+            return self.used[j][p]
+        if t == 0:
+            return 0
+        assert t == getattr(self.world, "measure_from", 0), t
+        return self.used_at_measure[j]
+
+
+_CACHE: list[tuple] = []       # (weakref to the attempts, world, Prepass): the last two replications'
+
+
+def prepass_for(world, policy, attempts) -> Prepass | None:
+    """The replication's pre-pass, built once and shared by every policy and sweep candidate."""
+    for ref, w, pre in _CACHE:
+        if ref() is attempts and w is world:
+            return pre
+    pre = build(world, policy, attempts)
+    _CACHE[:] = [*_CACHE[-1:], (weakref.ref(attempts), world, pre)]
+    return pre
+
+
+def _route_table(world, policy, attempts):
+    pools = new_pools(world)
+    scratch = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
+                      lambda *a: None, lambda: 0.0, False)
+    nc = max(len(attempts.countries), 1)
+    key = (attempts.payer.astype(np.int64) * 16 + attempts.kind) * nc + attempts.country
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    routes = [scratch.route(int(attempts.payer[i]), int(attempts.kind[i]), attempts.countries[attempts.country[i]])
+              for i in first]
+    return pools, routes, inv.reshape(-1).astype(np.int32)
+
+
+def build(world, policy, attempts) -> Prepass | None:
+    """The policy-independent part of billing `attempts`; None when keys would not fit in int64."""
+    n = len(attempts)
+    t = attempts.t
+    d = attempts.duration.astype(np.int64)
+    inc = world.switches.billing_increment_seconds
+    if n and (int(t.max()) + int(d.max()) + inc) * (n + 1) >= INF // 2:
+        return None
+    pools, routes, route_of = _route_table(world, policy, attempts)
+    all_pools = pools.all()
+    where = {id(p): j for j, p in enumerate(all_pools)}
+    live = {j for j, p in enumerate(all_pools) if p.alerts}
+    planned_pools = [j for j in range(len(all_pools)) if j not in live]
+    slot = {j: s for s, j in enumerate(planned_pools)}
+    groups: list[list[int]] = []
+    group_of_pool = {}
+    for j in planned_pools:
+        partner = all_pools[j].partner
+        if partner is not None and where[id(partner)] in group_of_pool:
+            g = group_of_pool[where[id(partner)]]
+            groups[g].append(j)
+        else:
+            g = len(groups)
+            groups.append([j])
+        group_of_pool[j] = g
+
+    u = len(routes)
+    r_block = np.array([REASONS.index(r.block) if r.block else NONE for r in routes] or [0], np.int8)[:u]
+    r_free = np.array([r.free for r in routes] or [0], bool)[:u]
+    r_pool = np.array([where[id(r.pool)] if r.pool is not None else -1 for r in routes] or [0], np.int32)[:u]
+    r_credits = np.array([r.credits_ok for r in routes] or [0], bool)[:u]
+    r_priced = np.array([r.price is not None for r in routes] or [0], bool)[:u]
+    r_group = np.array([group_of_pool.get(j, -1) for j in range(len(all_pools))] + [-1], np.int32)
+
+    block = r_block[route_of]
+    free = r_free[route_of]
+    pool = r_pool[route_of]
+    paying = ~free & (block == NONE) & (d > 0)
+    reason = block.copy()
+    nopool = paying & (pool < 0)
+    reason[nopool & ~r_credits[route_of]] = NO_CRED
+    reason[nopool & r_credits[route_of] & ~r_priced[route_of]] = NO_RATE
+    group = np.where(paying, r_group[pool], -1).astype(np.int32)
+    in_loop = paying & (reason == NONE) & (group < 0)            # credits from the start, or a live pool
+    cut_at = np.full(n, -1, np.int64)                            # instant of a cut decided here
+    pool_paid = np.zeros(n, bool)
+    mixed = np.zeros(n, bool)
+
+    resets = world.clock.month_starts(world.horizon)
+    bounds = [np.iinfo(np.int64).min // 4, *resets, INF // 4]
+    cutoff = not world.switches.mid_call_cutoff
+    mf = getattr(world, "measure_from", 0)
+    p_mf = bisect_left(resets, mf)
+    cuts = [[INF] * (len(resets) + 1) for _ in groups]
+    used = [[0] * (len(resets) + 1) for _ in planned_pools]
+    used_mf = [0] * len(planned_pools)
+    for g, members in enumerate(groups):
+        ix = np.flatnonzero(group == g)
+        st, ni = t[ix], cdiv(d[ix], inc)
+        pj = pool[ix]
+        credits_ok, priced = r_credits[route_of[ix]], r_priced[route_of[ix]]
+        state = np.zeros(len(ix), np.int8)         # 0 pool so far, 1 credits reached, 2 ended here
+        for m in range(len(resets) + 1):
+            a, b = bounds[m], bounds[m + 1]
+            lo = np.clip(cdiv(a - st, inc), 0, ni)
+            hi = np.clip(cdiv(b - st, inc), 0, ni)
+            sel = np.flatnonzero((hi > lo) & (state < 2))
+            if not len(sel):
+                continue
+            cnt = hi[sel] - lo[sel]
+            caps = [all_pools[j].capacity if m == 0 else all_pools[j].full for j in members]
+            room = [c // inc for c in caps]
+            tot = [int(cnt[pj[sel] == j].sum()) for j in members]
+            rep = np.repeat(np.arange(len(sel)), cnt)
+            k = lo[sel][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            local = sel[rep]
+            ti = st[local] + k * inc
+            if all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0]):
+                f, order = len(rep), None
+            else:
+                order = np.argsort(ti * n + ix[local], kind="stable")
+                f = len(rep)
+                for j, r in zip(members, room):
+                    pos = np.flatnonzero(pj[local[order]] == j)
+                    if len(pos) >= r:
+                        f = min(f, pos[r - 1] + 1 if r else 0)
+                ti, k, local = ti[order], k[order], local[order]
+                cuts[g][m] = int(ti[f - 1] * n + ix[local[f - 1]]) if f else -1
+            ok = local[:f]
+            for s, j in enumerate(members):
+                used[slot[j]][m] = int((pj[ok] == j).sum()) * inc
+                if m == p_mf and mf:
+                    early = ok[ti[:f] < mf] if order is not None else ok[ti < mf]
+                    used_mf[slot[j]] = int((pj[early] == j).sum()) * inc
+            mixed[ix[np.unique(ok[state[ok] == 1])]] = True
+            pool_paid[ix[ok]] = True
+            if f < len(rep):
+                fail_local, first = np.unique(local[f:], return_index=True)
+                kf = k[f:][first]
+                fresh = state[fail_local] == 0
+                fail_local, kf = fail_local[fresh], kf[fresh]
+                must_complete = (kf > 0) & cutoff
+                dies = (~credits_ok[fail_local] & ~must_complete) | ~priced[fail_local]
+                why = np.where(~credits_ok[fail_local] & ~must_complete, POOL_EX, NO_RATE)
+                state[fail_local] = np.where(dies, 2, 1)
+                dead = fail_local[dies]
+                reason[ix[dead]] = why[dies]
+                cut_at[ix[dead]] = np.where(kf[dies] > 0, st[dead] + kf[dies] * inc, -1)
+                in_loop[ix[fail_local[~dies]]] = True
+    return _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
+                   free, block, reason, paying, in_loop, cut_at, pool_paid, d, group)
+
+
+def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
+            free, block, reason, paying, in_loop, cut_at, pool_paid, d, group) -> Prepass:
+    """Outcomes, counters and disruptions of every attempt decided here."""
+    n = len(attempts)
+    t = attempts.t
+    done = ~in_loop
+    blocked = done & (reason != NONE) & (cut_at < 0)
+    cut = done & (cut_at >= 0)
+    connected = np.full(n, -1, np.int32)
+    ok = done & ~blocked
+    connected[ok] = np.where(cut[ok], cut_at[ok] - t[ok], d[ok])
+    paid = (pool_paid & done).astype(np.int8)
+    disrupted = np.flatnonzero(blocked | cut)
+    dt = np.where(cut[disrupted], cut_at[disrupted], t[disrupted])
+    lost = np.where(cut[disrupted], t[disrupted] + d[disrupted] - dt, d[disrupted])
+    order = np.lexsort((disrupted, dt))
+    disrupted, dt, lost = disrupted[order], dt[order], lost[order]
+    why = reason[disrupted]
+    funding = np.isin(why, [REASONS.index(r) for r in FUNDING_REASONS])
+    payer = attempts.payer[disrupted]
+    kind = attempts.kind[disrupted]
+    events = {  # instants (sorted) of each counter's steps, and the step sizes of seconds_lost
+        "attempts": np.sort(t[done]), "connected": np.sort(t[ok]),
+        "blocked": np.sort(t[blocked]), "cut": np.sort(cut_at[cut]),
+        "blocked_funding": np.sort(dt[funding & ~cut[disrupted]]), "cut_funding": np.sort(dt[funding & cut[disrupted]]),
+    }
+    lost_cum = np.concatenate([[0], np.cumsum(lost)])
+    instants = sorted({0, getattr(world, "measure_from", 0), *resets})
+
+    def counters(x):
+        out = {k: int(np.searchsorted(v, x, "left")) if x is not None else len(v) for k, v in events.items()}
+        out["seconds_lost"] = int(lost_cum[np.searchsorted(dt, x, "left") if x is not None else len(dt)])
+        return out
+
+    after = dt >= getattr(world, "measure_from", 0)
+    pre = Prepass(world, n, route_of, routes, np.flatnonzero(in_loop), group, cuts, mixed, resets, planned_pools,
+                  used, used_mf, connected, paid,
+                  list(zip(dt.tolist(), disrupted.tolist(), payer.tolist(), kind.tolist(),
+                           [REASONS[w] for w in why.tolist()], lost.tolist())),
+                  {x: counters(x) for x in instants}, counters(None))
+    pre.affected = set(payer[after & (payer >= 0)].tolist())
+    pre.affected_funding = set(payer[after & (payer >= 0) & funding].tolist())
+    return pre
