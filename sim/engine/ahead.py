@@ -11,7 +11,10 @@ the two (tests/test_properties.py).
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
 
 from models.account import Call
 
@@ -85,6 +88,32 @@ class PoolReservations:
                 self.resume(call, call.start + started * inc - t)
 
 
+@dataclass
+class HeldBlock:
+    """Calls held whole from their first increment by `CreditHolds.hold_block`, as columns."""
+
+    pos: np.ndarray         # the driver's numbers for them (to re-create their Call on release)
+    start: np.ndarray
+    total: np.ndarray       # increments
+    price: np.ndarray       # per increment
+    fee: np.ndarray         # with the first
+    idx: np.ndarray         # attempt numbers (R6 ties)
+    kind: np.ndarray
+    done: np.ndarray        # increments debited so far
+
+    def started(self, t: int, priority: int, inc: int) -> np.ndarray:
+        """`started_by` for every call of the block."""
+        q, r = np.divmod(t - self.start, inc)
+        return np.clip(q + ((r != 0) | (self.idx < priority)), self.done, self.total)
+
+
+def time_weights(start, a, b, inc: int, horizon: int) -> np.ndarray:
+    """`time_weight` of many calls at once (int64, exact)."""
+    top = np.minimum(b, np.maximum(a, -(-(horizon - start) // inc)))
+    m = np.maximum(top - a, 0)
+    return m * (horizon - start) - inc * (m * (a + top - 1) // 2)
+
+
 class CreditHolds:
     """Credits pay all of a call's later increments at once while the balance less
     everything held stays >= the account's credit_guard (the trigger, or one unit): no
@@ -100,7 +129,22 @@ class CreditHolds:
         self.resume = resume
         self.enabled = enabled
         self.held: list[list] = []                    # [call, increments already debited]
+        self.blocks: list[HeldBlock] = []
+        self.block_calls = 0
+        self.make_call: Callable | None = None        # (driver number, increments debited) -> Call, for release
         account.flush_credits, account.release_credits = self.flush, self.release
+
+    def hold_block(self, t: int, block: HeldBlock, cost: np.ndarray, need: int) -> None:
+        """Hold the whole of every call in `block` (arrived, none started before (t, its first
+        number)), costing `need` in total: the caller checked the guard for all of it."""
+        a = self.account
+        a.credit_held += need
+        for k in np.unique(block.kind).tolist():
+            a.spent_by_kind[k] += int(cost[block.kind == k].sum())
+        self.blocks.append(block)
+        self.block_calls += len(block.pos)
+        if self.block_calls >= 1 << 16 or len(self.blocks) >= 256:
+            self.flush(t, int(block.idx[0]))      # debit what has started and forget ended calls
 
     def applies(self, call: Call) -> bool:
         return self.enabled and call.route.pool is None and call.credit_increments == call.increments
@@ -136,6 +180,8 @@ class CreditHolds:
             if started < call.increments:
                 keep.append(h)
         self.held[:] = keep
+        if self.blocks:
+            amount, weight = self._flush_blocks(t, priority, amount, weight)
         if amount:
             self.account.credit_held -= amount
             paid = ledger.debit(t, amount)
@@ -143,10 +189,31 @@ class CreditHolds:
             # the increments were spent at their own instants, not at t: correct the balance integral
             ledger.area += amount * max(ledger.horizon - t, 0) - weight
 
+    def _flush_blocks(self, t: int, priority: int, amount: int, weight: int) -> tuple[int, int]:
+        horizon = self.account.ledger.horizon
+        keep = []
+        for b in self.blocks:
+            started = b.started(t, priority, self.inc)
+            first = (b.done == 0) & (started > 0)
+            amount += int(((started - b.done) * b.price).sum()) + int(b.fee[first].sum())
+            weight += int((b.price * time_weights(b.start, b.done, started, self.inc, horizon)).sum())
+            weight += int((b.fee[first] * np.maximum(horizon - b.start[first], 0)).sum())
+            b.done = started
+            live = started < b.total
+            if live.all():
+                keep.append(b)
+            elif live.any():
+                keep.append(HeldBlock(*(getattr(b, f)[live] for f in HeldBlock.__dataclass_fields__)))
+        self.blocks = keep
+        self.block_calls = sum(len(b.pos) for b in keep)
+        return amount, weight
+
     def flush_all(self) -> None:
         """At the end of the run: held increments need no events, some start after the last one."""
-        if self.held:
-            self.flush(max(c.start + c.increments * self.inc for c, _ in self.held), 1 << 62)
+        ends = [c.start + c.increments * self.inc for c, _ in self.held]
+        ends += [int((b.start + b.total * self.inc).max()) for b in self.blocks]
+        if ends:
+            self.flush(max(ends), 1 << 62)
 
     def release(self, t: int, priority: int) -> None:
         """Flush, then give back every held increment not started by (t, priority)."""
@@ -161,3 +228,13 @@ class CreditHolds:
             call.increments = started
             self.resume(call, call.start + started * self.inc - t)
         self.held.clear()
+        for b in self.blocks:              # every call of a block has started by now: see hold_block
+            back = (b.total - b.done) * b.price
+            self.account.credit_held -= int(back.sum())
+            for k in np.unique(b.kind).tolist():
+                self.account.spent_by_kind[k] -= int(back[b.kind == k].sum())
+            for pos, done in zip(b.pos.tolist(), b.done.tolist()):
+                call = self.make_call(pos, done)
+                self.resume(call, call.start + done * self.inc - t)
+        self.blocks = []
+        self.block_calls = 0

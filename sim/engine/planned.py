@@ -8,15 +8,58 @@ results are identical; tests/test_properties.py compares the two on random tenan
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 import simpy
 
 from models.account import Call, Route
 
-from .ahead import CreditHolds, PoolReservations
+from .ahead import CreditHolds, HeldBlock, PoolReservations
 from .funding import PlannedAccount
 from .world import new_pools
+
+
+class Batches:
+    """Runs of consecutive loop attempts that only credits pay (no pool), for `CreditHolds.hold_block`."""
+
+    SMALLEST = 8              # below this, the per-call path is as cheap
+
+    def __init__(self, attempts, pre, loop, inc: int):
+        r_pool = np.array([r.pool is not None for r in pre.routes] + [True])
+        price = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
+        fee = np.array([r.fee for r in pre.routes] + [0], np.int64)
+        u = pre.route_of[loop]
+        ok = (pre.group[loop] < 0) & ~r_pool[u]
+        self.start = attempts.t[loop]
+        self.total = -(-attempts.duration[loop].astype(np.int64) // inc)
+        self.price, self.fee = price[u], fee[u]
+        self.idx, self.kind = loop, attempts.kind[loop]
+        self.cost = np.where(ok, self.total * self.price + self.fee, 0)
+        self.cum = np.concatenate([[0], np.cumsum(self.cost)]).tolist()
+        # run_end[j]: the first position at or after j that is not credits-only
+        bad = np.flatnonzero(~ok)
+        self.run_end = np.append(bad, len(ok))[np.searchsorted(bad, np.arange(len(ok)))].tolist()
+        self.times = self.start.tolist()
+
+    def end(self, j: int, next_event: float, account) -> int:
+        """The end of the block from j (j when none): arrivals before `next_event`, within the
+        money the guard leaves (balance less held credits less the guard)."""
+        e = self.run_end[j]
+        if e - j < self.SMALLEST:
+            return j
+        slack = account.ledger.balance - account.credit_held - account.credit_guard
+        if slack < 0:
+            return j
+        e = min(e, bisect_left(self.times, next_event, j, e))
+        e = min(e, bisect_right(self.cum, self.cum[j] + slack, j, e + 1) - 1)
+        return e if e - j >= self.SMALLEST else j
+
+    def block(self, j: int, e: int):
+        s = slice(j, e)
+        block = HeldBlock(np.arange(j, e), self.start[s], self.total[s], self.price[s], self.fee[s], self.idx[s],
+                          self.kind[s], np.zeros(e - j, np.int64))
+        return block, self.cost[s], self.cum[e] - self.cum[j]
 
 
 class Replan(Exception):
@@ -87,6 +130,17 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
 
     pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, True, account.reserved)
     credits_ahead = CreditHolds(account, inc, resume, not keep_records)
+    batches = Batches(attempts, pre, loop, inc) if not keep_records else None
+
+    def make_call(j: int, done: int) -> Call:
+        """A call of a held block, as the per-call path would have it after `done` increments."""
+        r = route_of(j, False)
+        call = Call(LI[j], r, P[j], K[j], T[j], D[j])
+        call.increments = call.credit_increments = done
+        call.charge, call.fee = done * r.price, r.fee
+        return call
+
+    credits_ahead.make_call = make_call
     account.release = pools_ahead.release
     reservable, reserve = pools_ahead.applies, pools_ahead.reserve
     holdable, hold = credits_ahead.applies, credits_ahead.hold
@@ -135,6 +189,18 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     def on_arrival(ev) -> None:
         j = ev.payload
         i, t, d = LI[j], T[j], D[j]
+        if batches is not None and (e := batches.end(j, env.peek(), account)) > j:
+            # calls from j up to e: credits only, arriving before anything else happens, all
+            # paid whole from a balance that stays at or above the guard: held as one block
+            block, cost, need = batches.block(j, e)
+            credits_ahead.hold_block(t, block, cost, need)
+            account.attempts += e - j
+            account.connected += e - j
+            if e < n:
+                ev.payload = e
+                ev.callbacks = arrival_callbacks
+                schedule_raw(ev, LI[e], T[e] - t)
+            return
         g = planned.get(i)
         call = Call(i, route_of(j, g is not None), P[j], K[j], t, d)
         if g is not None:
