@@ -135,8 +135,9 @@ class CreditHolds:
         account.flush_credits, account.release_credits = self.flush, self.release
 
     def hold_block(self, t: int, block: HeldBlock, cost: np.ndarray, need: int) -> None:
-        """Hold the whole of every call in `block` (arrived, none started before (t, its first
-        number)), costing `need` in total: the caller checked the guard for all of it."""
+        """Hold the whole of every call in `block` (none started before (t, its first number);
+        some may arrive later), costing `need` in total: the caller checked the guard for all of
+        it. Counted as arrived and connected at once; `release` un-counts those not yet arrived."""
         a = self.account
         a.credit_held += need
         for k in np.unique(block.kind).tolist():
@@ -228,13 +229,14 @@ class CreditHolds:
             call.increments = started
             self.resume(call, call.start + started * self.inc - t)
         self.held.clear()
-        for b in self.blocks:              # every call of a block has started by now: see hold_block
-            back = (b.total - b.done) * b.price
+        for b in self.blocks:
+            back = (b.total - b.done) * b.price + np.where(b.done == 0, b.fee, 0)
             self.account.credit_held -= int(back.sum())
             for k in np.unique(b.kind).tolist():
                 self.account.spent_by_kind[k] -= int(back[b.kind == k].sum())
             for pos, done in zip(b.pos.tolist(), b.done.tolist()):
-                call = self.make_call(pos, done)
-                self.resume(call, call.start + done * self.inc - t)
+                call = self.make_call(pos, done)          # None: not arrived yet, it arrives again
+                if call is not None:
+                    self.resume(call, call.start + done * self.inc - t)
         self.blocks = []
         self.block_calls = 0

@@ -2,6 +2,11 @@
 no funding policy can change: only the attempts that reach credits, or a pool with alerts, go
 through the SimPy event loop; the increments the pre-pass says a pool pays need no event.
 
+Two arrival chains: calls only credits pay (`whole_credit`) and the rest. Without records, a run
+of the former whose whole cost fits above the guard (sim/engine/ahead.py) is held as one block
+in one event; the guard and `CreditHolds.release` (which gives back and re-creates whatever has
+not started, arrivals included) keep every funding decision the one a call-by-call loop makes.
+
 Same event order and priorities as sim/engine/loop.py (whose docstring explains them), so the
 results are identical; tests/test_properties.py compares the two on random tenants.
 """
@@ -20,50 +25,49 @@ from .funding import PlannedAccount
 from .world import new_pools
 
 
-class Batches:
-    """Runs of consecutive loop attempts that only credits pay (no pool), for `CreditHolds.hold_block`."""
-
-    SMALLEST = 8              # below this, the per-call path is as cheap
-
-    def __init__(self, attempts, pre, loop, inc: int):
-        r_pool = np.array([r.pool is not None for r in pre.routes] + [True])
-        price = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
-        fee = np.array([r.fee for r in pre.routes] + [0], np.int64)
-        u = pre.route_of[loop]
-        ok = (pre.group[loop] < 0) & ~r_pool[u]
-        self.start = attempts.t[loop]
-        self.total = -(-attempts.duration[loop].astype(np.int64) // inc)
-        self.price, self.fee = price[u], fee[u]
-        self.idx, self.kind = loop, attempts.kind[loop]
-        self.cost = np.where(ok, self.total * self.price + self.fee, 0)
-        self.cum = np.concatenate([[0], np.cumsum(self.cost)]).tolist()
-        # run_end[j]: the first position at or after j that is not credits-only
-        bad = np.flatnonzero(~ok)
-        self.run_end = np.append(bad, len(ok))[np.searchsorted(bad, np.arange(len(ok)))].tolist()
-        self.times = self.start.tolist()
-
-    def end(self, j: int, next_event: float, account) -> int:
-        """The end of the block from j (j when none): arrivals before `next_event`, within the
-        money the guard leaves (balance less held credits less the guard)."""
-        e = self.run_end[j]
-        if e - j < self.SMALLEST:
-            return j
-        slack = account.ledger.balance - account.credit_held - account.credit_guard
-        if slack < 0:
-            return j
-        e = min(e, bisect_left(self.times, next_event, j, e))
-        e = min(e, bisect_right(self.cum, self.cum[j] + slack, j, e + 1) - 1)
-        return e if e - j >= self.SMALLEST else j
-
-    def block(self, j: int, e: int):
-        s = slice(j, e)
-        block = HeldBlock(np.arange(j, e), self.start[s], self.total[s], self.price[s], self.fee[s], self.idx[s],
-                          self.kind[s], np.zeros(e - j, np.int64))
-        return block, self.cost[s], self.cum[e] - self.cum[j]
-
-
 class Replan(Exception):
     """This policy cut or blocked a call a pool would pay again after a reset: bill it the exact way."""
+
+
+class Batches:
+    """The `whole_credit` loop attempts as columns, for holding runs of them as one block."""
+
+    SMALLEST = 8              # below this, the call-by-call path is as cheap
+    LARGEST = 1 << 15
+    WINDOW = 86400            # a block spans at most a day of arrivals: few calls held at once
+
+    def __init__(self, attempts, pre, positions: np.ndarray, inc: int, settles: list[int]):
+        price = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
+        fee = np.array([r.fee for r in pre.routes] + [0], np.int64)
+        idx = pre.loop[positions]
+        u = pre.route_of[idx]
+        self.pos, self.idx, self.kind = positions, idx, attempts.kind[idx]
+        self.start = attempts.t[idx]
+        self.total = -(-attempts.duration[idx].astype(np.int64) // inc)
+        self.price, self.fee = price[u], fee[u]
+        self.cost = self.total * self.price + self.fee
+        self.cum = np.concatenate([[0], np.cumsum(self.cost)]).tolist()
+        self.times = self.start.tolist()
+        self.settles = settles        # instants that read the running totals (month starts, warm-up end)
+
+    def end(self, b: int, account) -> int:
+        """The end of the block from b (b when none): within a day, before the next instant that
+        reads the totals, and within the money the guard leaves (balance less held, less guard)."""
+        slack = account.ledger.balance - account.credit_held - account.credit_guard
+        if slack < 0:
+            return b
+        t = self.times[b]
+        k = bisect_right(self.settles, t)
+        limit = min(t + self.WINDOW, self.settles[k] if k < len(self.settles) else t + self.WINDOW)
+        e = bisect_left(self.times, limit, b, min(len(self.times), b + self.LARGEST))
+        e = min(e, bisect_right(self.cum, self.cum[b] + slack, b, e + 1) - 1)
+        return e if e - b >= self.SMALLEST else b
+
+    def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
+        s = slice(b, e)
+        block = HeldBlock(self.pos[s], self.start[s], self.total[s], self.price[s], self.fee[s], self.idx[s],
+                          self.kind[s], np.zeros(e - b, np.int64))
+        return block, self.cost[s], self.cum[e] - self.cum[b]
 
 
 def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
@@ -77,8 +81,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
 
     payments = np.random.default_rng(payment_seed)
     pools = new_pools(world)
+    measure_from = getattr(world, "measure_from", 0)
     account = PlannedAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
-                             schedule, payments.random, keep_records, getattr(world, "measure_from", 0), prepass=pre)
+                             schedule, payments.random, keep_records, measure_from, prepass=pre)
     account.open()
 
     loop = pre.loop
@@ -92,28 +97,26 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
     mixed = set(np.flatnonzero(pre.mixed).tolist())
     countries = attempts.countries
-    n = len(LI)
     inc = world.switches.billing_increment_seconds
     start_call, fund, cut_call = account.start_call, account.fund, account.cut_call
     pool_pays = pre.pool_pays
-    routes: dict[int, Route] = {}           # route index -> the account's route (its own pools)
-    credit_routes: dict[int, Route] = {}    # ... with the pool left out: the pre-pass decided its draws
+    routes: dict[int, Route] = {}           # route index -> the route this run bills it by
 
-    def route_of(j: int, planned_call: bool) -> Route:
+    def route_of(j: int) -> Route:
         u = U[j]
         r = routes.get(u)
         if r is None:
-            r = routes[u] = account.route(P[j], K[j], countries[attempts.country[LI[j]]])
-        if not planned_call:
-            return r
-        c = credit_routes.get(u)
-        if c is None:
-            c = credit_routes[u] = Route(None, None, r.credits_ok, r.price, r.fee, False, r.domestic)
-        return c
+            r = pre.routes[u]
+            if LI[j] in planned:              # the pre-pass decided its pool draws: credits only here
+                r = Route(None, None, r.credits_ok, r.price, r.fee, False, r.domestic)
+            elif r.pool is not None:          # a live pool: this run's own
+                r = account.route(P[j], K[j], countries[attempts.country[LI[j]]])
+            routes[u] = r
+        return r
 
     if keep_records:
         out = Outcomes(array("i", pre.connected.tobytes()), array("q", [0]) * len(attempts),
-                            array("q", [0]) * len(attempts), array("b", pre.paid.tobytes()))
+                       array("q", [0]) * len(attempts), array("b", pre.paid.tobytes()))
         connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
 
         def finish(call: Call, seconds: int) -> None:
@@ -128,22 +131,27 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     def resume(call: Call, delay: int) -> None:
         schedule_raw(tick(env, increment_callbacks, call), call.idx, delay)
 
-    pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, True, account.reserved)
+    pools_ahead = PoolReservations(inc, pre.resets, resume, True, account.reserved)
     credits_ahead = CreditHolds(account, inc, resume, not keep_records)
-    batches = Batches(attempts, pre, loop, inc) if not keep_records else None
+    account.release = pools_ahead.release
+    reservable, reserve = pools_ahead.applies, pools_ahead.reserve
+    holdable, hold = credits_ahead.applies, credits_ahead.hold
 
-    def make_call(j: int, done: int) -> Call:
-        """A call of a held block, as the per-call path would have it after `done` increments."""
-        r = route_of(j, False)
+    def make_call(j: int, done: int) -> Call | None:
+        """A call of a held block as the call-by-call path has it after `done` increments; one not
+        yet arrived (done 0) is un-counted and arrives again by its own event."""
+        r = route_of(j)
+        if not done:
+            account.attempts -= 1
+            account.connected -= 1
+            schedule_raw(tick(env, late_callbacks, j), LI[j], T[j] - env.now)
+            return None
         call = Call(LI[j], r, P[j], K[j], T[j], D[j])
         call.increments = call.credit_increments = done
         call.charge, call.fee = done * r.price, r.fee
         return call
 
     credits_ahead.make_call = make_call
-    account.release = pools_ahead.release
-    reservable, reserve = pools_ahead.applies, pools_ahead.reserve
-    holdable, hold = credits_ahead.applies, credits_ahead.hold
 
     def advance(call: Call, g: int) -> None:
         """Count the increments ahead that the pre-pass says a pool pays (no event needed)."""
@@ -186,49 +194,60 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
             ev.callbacks = increment_callbacks
             schedule_raw(ev, call.idx, call.start + call.increments * inc - t)
 
-    def on_arrival(ev) -> None:
-        j = ev.payload
+    def arrive(j: int) -> None:
+        """Loop position j arrives, call by call."""
         i, t, d = LI[j], T[j], D[j]
-        if batches is not None and (e := batches.end(j, env.peek(), account)) > j:
-            # calls from j up to e: credits only, arriving before anything else happens, all
-            # paid whole from a balance that stays at or above the guard: held as one block
-            block, cost, need = batches.block(j, e)
-            credits_ahead.hold_block(t, block, cost, need)
-            account.attempts += e - j
-            account.connected += e - j
-            if e < n:
-                ev.payload = e
-                ev.callbacks = arrival_callbacks
-                schedule_raw(ev, LI[e], T[e] - t)
-            return
         g = planned.get(i)
-        call = Call(i, route_of(j, g is not None), P[j], K[j], t, d)
+        call = Call(i, route_of(j), P[j], K[j], t, d)
         if g is not None:
             advance(call, g)
         if call.increments:              # a pool pays its first increment: connected
             account.attempts += 1
             account.connected += 1
-            started = True
-        else:
-            started = start_call(call, t)
-            if not started and g is not None and i in mixed:
+        elif not start_call(call, t):
+            if g is not None and i in mixed:
                 raise Replan
-        if started:
-            if done_or_next(call, t, g):
-                if finish:
-                    finish(call, d)
+            return
+        if done_or_next(call, t, g):
+            if finish:
+                finish(call, d)
+        else:
+            schedule_raw(tick(env, increment_callbacks, call), i, call.start + call.increments * inc - t)
+
+    def chain(callbacks: list, order: list[int]):
+        """An arrival chain over loop positions `order`: one event object, re-used (see loop.py)."""
+        def on_arrival(ev) -> None:
+            b = ev.payload
+            t = T[order[b]]
+            e = batches.end(b, account) if batches is not None and callbacks is credit_callbacks else b
+            if e > b:
+                block, cost, need = batches.block(b, e)
+                credits_ahead.hold_block(t, block, cost, need)
+                account.attempts += e - b
+                account.connected += e - b
             else:
-                schedule_raw(tick(env, increment_callbacks, call), i, call.start + call.increments * inc - t)
-        j += 1
-        if j < n:
-            ev.payload = j
-            ev.callbacks = arrival_callbacks
-            schedule_raw(ev, LI[j], T[j] - t)
+                arrive(order[b])
+                e = b + 1
+            if e < len(order):
+                ev.payload = e
+                ev.callbacks = callbacks
+                schedule_raw(ev, LI[order[e]], T[order[e]] - t)
+        callbacks.append(on_arrival)
+        if order:
+            schedule_raw(tick(env, callbacks, 0), LI[order[0]], T[order[0]])
 
     increment_callbacks = [on_increment]
-    arrival_callbacks = [on_arrival]
-    if n:
-        schedule_raw(tick(env, arrival_callbacks, 0), LI[0], T[0])
+    late_callbacks = [lambda ev: arrive(ev.payload)]
+    credit_callbacks: list = []
+    whole = pre.whole_credit[loop]
+    batches = None
+    if not keep_records:
+        settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
+        batches = Batches(attempts, pre, np.flatnonzero(whole), inc, settles)
+        chain(credit_callbacks, np.flatnonzero(whole).tolist())
+        chain([], np.flatnonzero(~whole).tolist())
+    else:
+        chain([], list(range(len(LI))))
     env.run()
     credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))

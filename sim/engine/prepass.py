@@ -53,6 +53,7 @@ class Prepass:
     group: np.ndarray                   # per attempt: its pool group when planned here, else -1
     cuts: list[list[int]]               # per group, per month period: key of the last increment it pays
     mixed: np.ndarray                   # per attempt: a pool pays it again after credits did
+    whole_credit: np.ndarray            # per attempt: a loop attempt only credits pay (no pool draws at all)
     resets: list[int]
     pool_index: list[int]               # PoolSet.all() positions of the planned pools
     used: list[list[int]]               # per planned pool, per period: seconds drawn
@@ -255,7 +256,10 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
         return out
 
     after = dt >= getattr(world, "measure_from", 0)
-    pre = Prepass(world, n, route_of, routes, np.flatnonzero(in_loop), group, cuts, mixed, resets, planned_pools,
+    live = np.array([r.pool is not None for r in routes] + [False])[np.where(group < 0, route_of, -1)]
+    whole_credit = in_loop & ~pool_paid & ~live
+    pre = Prepass(world, n, route_of, routes, np.flatnonzero(in_loop), group, cuts, mixed, whole_credit, resets,
+                  planned_pools,
                   used, used_mf, connected, paid,
                   list(zip(dt.tolist(), disrupted.tolist(), payer.tolist(), kind.tolist(),
                            [REASONS[w] for w in why.tolist()], lost.tolist())),
