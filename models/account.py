@@ -107,6 +107,7 @@ class Account(Measured):
         self.exhausted_since: int | None = None
         self.exhausted_seconds = 0
         self._routes: dict[tuple, Route] = {}
+        self._prices: dict[tuple, tuple] = {}
         # What the credits were spent on: money (fees included) by CallKind.
         self.spent_by_kind = [0] * 8
         self._cutoff = switches.mid_call_cutoff
@@ -269,8 +270,11 @@ class Account(Measured):
         return Route(block, pool, lic.credits, price, fee, False, domestic)
 
     def _price(self, kind: str, country: str) -> tuple[int | None, int]:
-        found = self.rates.increment(kind, country, self.inc)
-        return found if found else (None, 0)
+        key = (kind, country)
+        found = self._prices.get(key)
+        if found is None:                  # one rate-card lookup per (kind, country), not per route
+            found = self._prices[key] = self.rates.increment(kind, country, self.inc) or (None, 0)
+        return found
 
     def free_call(self) -> None:
         """A free call that its licences allow (R3): it connects and draws on nothing."""

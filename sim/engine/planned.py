@@ -13,7 +13,7 @@ results are identical; tests/test_properties.py compares the two on random tenan
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 
 import numpy as np
 import simpy
@@ -34,7 +34,7 @@ class Batches:
 
     SMALLEST = 8              # below this, the call-by-call path is as cheap
     LARGEST = 1 << 15
-    WINDOW = 86400            # a block spans at most a day of arrivals: few calls held at once
+    WINDOW = 3600             # a block spans at most an hour of arrivals: few calls held at once
 
     def __init__(self, attempts, pre, positions: np.ndarray, inc: int, settles: list[int]):
         price = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
@@ -46,8 +46,7 @@ class Batches:
         self.total = -(-attempts.duration[idx].astype(np.int64) // inc)
         self.price, self.fee = price[u], fee[u]
         self.cost = self.total * self.price + self.fee
-        self.cum = np.concatenate([[0], np.cumsum(self.cost)]).tolist()
-        self.times = self.start.tolist()
+        self.cum = np.concatenate([[0], np.cumsum(self.cost)])
         self.settles = settles        # instants that read the running totals (month starts, warm-up end)
 
     def end(self, b: int, account) -> int:
@@ -56,18 +55,18 @@ class Batches:
         slack = account.ledger.balance - account.credit_held - account.credit_guard
         if slack < 0:
             return b
-        t = self.times[b]
+        t = int(self.start[b])
         k = bisect_right(self.settles, t)
         limit = min(t + self.WINDOW, self.settles[k] if k < len(self.settles) else t + self.WINDOW)
-        e = bisect_left(self.times, limit, b, min(len(self.times), b + self.LARGEST))
-        e = min(e, bisect_right(self.cum, self.cum[b] + slack, b, e + 1) - 1)
+        e = b + int(np.searchsorted(self.start[b:b + self.LARGEST], limit, "left"))
+        e = min(e, b + int(np.searchsorted(self.cum[b:e + 1], self.cum[b] + slack, "right")) - 1)
         return e if e - b >= self.SMALLEST else b
 
     def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
         s = slice(b, e)
         block = HeldBlock(self.pos[s], self.start[s], self.total[s], self.price[s], self.fee[s], self.idx[s],
                           self.kind[s], np.zeros(e - b, np.int64))
-        return block, self.cost[s], self.cum[e] - self.cum[b]
+        return block, self.cost[s], int(self.cum[e] - self.cum[b])
 
 
 def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
@@ -87,12 +86,10 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     account.open()
 
     loop = pre.loop
-    LI = loop.tolist()
-    T = attempts.t[loop].tolist()
-    D = attempts.duration[loop].tolist()
-    P = attempts.payer[loop].tolist()
-    K = attempts.kind[loop].tolist()
-    U = pre.route_of[loop].tolist()
+    # Per loop position (i, t, d, payer, kind, route), as one numpy row: a tenant-year has millions
+    # of loop attempts, and Python lists of them would cost ~180 bytes each; rows are read on use.
+    rows = np.rec.fromarrays([loop, attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
+                              attempts.kind[loop], pre.route_of[loop]])
     group = pre.group[loop]
     planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
     mixed = set(np.flatnonzero(pre.mixed).tolist())
@@ -102,15 +99,14 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     pool_pays = pre.pool_pays
     routes: dict[int, Route] = {}           # route index -> the route this run bills it by
 
-    def route_of(j: int) -> Route:
-        u = U[j]
+    def route_of(i: int, p: int, k: int, u: int) -> Route:
         r = routes.get(u)
         if r is None:
             r = pre.routes[u]
-            if LI[j] in planned:              # the pre-pass decided its pool draws: credits only here
+            if i in planned:                  # the pre-pass decided its pool draws: credits only here
                 r = Route(None, None, r.credits_ok, r.price, r.fee, False, r.domestic)
             elif r.pool is not None:          # a live pool: this run's own
-                r = account.route(P[j], K[j], countries[attempts.country[LI[j]]])
+                r = account.route(p, k, countries[attempts.country[i]])
             routes[u] = r
         return r
 
@@ -140,13 +136,14 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     def make_call(j: int, done: int) -> Call | None:
         """A call of a held block as the call-by-call path has it after `done` increments; one not
         yet arrived (done 0) is un-counted and arrives again by its own event."""
-        r = route_of(j)
+        i, t, d, p, k, u = rows[j].item()
+        r = route_of(i, p, k, u)
         if not done:
             account.attempts -= 1
             account.connected -= 1
-            schedule_raw(tick(env, late_callbacks, j), LI[j], T[j] - env.now)
+            schedule_raw(tick(env, late_callbacks, j), i, t - env.now)
             return None
-        call = Call(LI[j], r, P[j], K[j], T[j], D[j])
+        call = Call(i, r, p, k, t, d)
         call.increments = call.credit_increments = done
         call.charge, call.fee = done * r.price, r.fee
         return call
@@ -196,9 +193,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
 
     def arrive(j: int) -> None:
         """Loop position j arrives, call by call."""
-        i, t, d = LI[j], T[j], D[j]
+        i, t, d, p, k, u = rows[j].item()
         g = planned.get(i)
-        call = Call(i, route_of(j), P[j], K[j], t, d)
+        call = Call(i, route_of(i, p, k, u), p, k, t, d)
         if g is not None:
             advance(call, g)
         if call.increments:              # a pool pays its first increment: connected
@@ -214,11 +211,13 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         else:
             schedule_raw(tick(env, increment_callbacks, call), i, call.start + call.increments * inc - t)
 
-    def chain(callbacks: list, order: list[int]):
+    def chain(callbacks: list, order: np.ndarray):
         """An arrival chain over loop positions `order`: one event object, re-used (see loop.py)."""
+        idx, times = loop[order], rows.f1[order]
+
         def on_arrival(ev) -> None:
             b = ev.payload
-            t = T[order[b]]
+            t = int(times[b])
             e = batches.end(b, account) if batches is not None and callbacks is credit_callbacks else b
             if e > b:
                 block, cost, need = batches.block(b, e)
@@ -226,15 +225,15 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
                 account.attempts += e - b
                 account.connected += e - b
             else:
-                arrive(order[b])
+                arrive(int(order[b]))
                 e = b + 1
             if e < len(order):
                 ev.payload = e
                 ev.callbacks = callbacks
-                schedule_raw(ev, LI[order[e]], T[order[e]] - t)
+                schedule_raw(ev, int(idx[e]), int(times[e]) - t)
         callbacks.append(on_arrival)
-        if order:
-            schedule_raw(tick(env, callbacks, 0), LI[order[0]], T[order[0]])
+        if len(order):
+            schedule_raw(tick(env, callbacks, 0), int(idx[0]), int(times[0]))
 
     increment_callbacks = [on_increment]
     late_callbacks = [lambda ev: arrive(ev.payload)]
@@ -244,10 +243,10 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     if not keep_records:
         settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
         batches = Batches(attempts, pre, np.flatnonzero(whole), inc, settles)
-        chain(credit_callbacks, np.flatnonzero(whole).tolist())
-        chain([], np.flatnonzero(~whole).tolist())
+        chain(credit_callbacks, np.flatnonzero(whole))
+        chain([], np.flatnonzero(~whole))
     else:
-        chain([], list(range(len(LI))))
+        chain([], np.arange(len(loop)))
     env.run()
     credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))

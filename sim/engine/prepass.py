@@ -101,11 +101,20 @@ def _route_table(world, policy, attempts):
     scratch = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                       lambda *a: None, lambda: 0.0, False)
     nc = max(len(attempts.countries), 1)
-    key = (attempts.payer.astype(np.int64) * 16 + attempts.kind) * nc + attempts.country
-    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-    routes = [scratch.route(int(attempts.payer[i]), int(attempts.kind[i]), attempts.countries[attempts.country[i]])
-              for i in first]
-    return pools, routes, inv.reshape(-1).astype(np.int32)
+    # (payer + 1, kind, country) as one dense int: ranks of the keys present, without sorting 10M of them
+    key = ((attempts.payer.astype(np.int64) + 1) * 16 + attempts.kind) * nc + attempts.country
+    size = (len(world.payers) + 1) * 16 * nc
+    if size <= 1 << 26:
+        present = np.zeros(size, bool)
+        present[key] = True
+        ukeys = np.flatnonzero(present)
+        inv = (np.cumsum(present, dtype=np.int32) - 1)[key]
+    else:
+        ukeys, inv = np.unique(key, return_inverse=True)
+        inv = inv.reshape(-1).astype(np.int32)
+    routes = [scratch.route(int(k // (16 * nc)) - 1, int(k // nc % 16), attempts.countries[int(k % nc)])
+              for k in ukeys.tolist()]
+    return pools, routes, inv
 
 
 def build(world, policy, attempts) -> Prepass | None:
@@ -152,7 +161,7 @@ def build(world, policy, attempts) -> Prepass | None:
     reason[nopool & r_credits[route_of] & ~r_priced[route_of]] = NO_RATE
     group = np.where(paying, r_group[pool], -1).astype(np.int32)
     in_loop = paying & (reason == NONE) & (group < 0)            # credits from the start, or a live pool
-    cut_at = np.full(n, -1, np.int64)                            # instant of a cut decided here
+    cuts_here: list[tuple[np.ndarray, np.ndarray]] = []          # (attempts, instants) of cuts decided here
     pool_paid = np.zeros(n, bool)
     mixed = np.zeros(n, bool)
 
@@ -170,32 +179,40 @@ def build(world, policy, attempts) -> Prepass | None:
         pj = pool[ix]
         credits_ok, priced = r_credits[route_of[ix]], r_priced[route_of[ix]]
         state = np.zeros(len(ix), np.int8)         # 0 pool so far, 1 credits reached, 2 ended here
+        span = int((ni.max() - 1) * inc) if len(ix) else 0
         for m in range(len(resets) + 1):
             a, b = bounds[m], bounds[m + 1]
-            lo = np.clip(cdiv(a - st, inc), 0, ni)
-            hi = np.clip(cdiv(b - st, inc), 0, ni)
-            sel = np.flatnonzero((hi > lo) & (state < 2))
-            if not len(sel):
+            # the calls with an increment in [a, b): st is sorted, so a window of them
+            w0 = int(np.searchsorted(st, a - span, "left")) if m else 0
+            w1 = int(np.searchsorted(st, b, "left"))
+            lo = np.clip(cdiv(a - st[w0:w1], inc), 0, ni[w0:w1])
+            hi = np.clip(cdiv(b - st[w0:w1], inc), 0, ni[w0:w1])
+            keep = np.flatnonzero((hi > lo) & (state[w0:w1] < 2))
+            if not len(keep):
                 continue
-            cnt = hi[sel] - lo[sel]
+            sel = w0 + keep
+            cnt, lo = hi[keep] - lo[keep], lo[keep]
             caps = [all_pools[j].capacity if m == 0 else all_pools[j].full for j in members]
             room = [c // inc for c in caps]
             tot = [int(cnt[pj[sel] == j].sum()) for j in members]
             rep = np.repeat(np.arange(len(sel)), cnt)
-            k = lo[sel][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            k = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
             local = sel[rep]
             ti = st[local] + k * inc
             if all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0]):
                 f, order = len(rep), None
             else:
-                order = np.argsort(ti * n + ix[local], kind="stable")
+                order = ti * n + ix[local]          # unique keys (instant, attempt number), sorted
+                order.sort()
+                ti = order // n
+                local = np.searchsorted(ix, order - ti * n)
+                k = (ti - st[local]) // inc
                 f = len(rep)
                 for j, r in zip(members, room):
-                    pos = np.flatnonzero(pj[local[order]] == j)
+                    pos = np.flatnonzero(pj[local] == j)
                     if len(pos) >= r:
                         f = min(f, pos[r - 1] + 1 if r else 0)
-                ti, k, local = ti[order], k[order], local[order]
-                cuts[g][m] = int(ti[f - 1] * n + ix[local[f - 1]]) if f else -1
+                cuts[g][m] = int(order[f - 1]) if f else -1
             ok = local[:f]
             for s, j in enumerate(members):
                 used[slot[j]][m] = int((pj[ok] == j).sum()) * inc
@@ -215,43 +232,47 @@ def build(world, policy, attempts) -> Prepass | None:
                 state[fail_local] = np.where(dies, 2, 1)
                 dead = fail_local[dies]
                 reason[ix[dead]] = why[dies]
-                cut_at[ix[dead]] = np.where(kf[dies] > 0, st[dead] + kf[dies] * inc, -1)
+                later = kf[dies] > 0
+                cuts_here.append((ix[dead[later]], st[dead[later]] + kf[dies][later] * inc))
                 in_loop[ix[fail_local[~dies]]] = True
     return _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
-                   free, block, reason, paying, in_loop, cut_at, pool_paid, d, group)
+                   reason, in_loop, cuts_here, pool_paid, d, group)
 
 
 def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
-            free, block, reason, paying, in_loop, cut_at, pool_paid, d, group) -> Prepass:
+            reason, in_loop, cuts_here, pool_paid, d, group) -> Prepass:
     """Outcomes, counters and disruptions of every attempt decided here."""
     n = len(attempts)
     t = attempts.t
     done = ~in_loop
-    blocked = done & (reason != NONE) & (cut_at < 0)
-    cut = done & (cut_at >= 0)
-    connected = np.full(n, -1, np.int32)
-    ok = done & ~blocked
-    connected[ok] = np.where(cut[ok], cut_at[ok] - t[ok], d[ok])
+    cut_idx = np.concatenate([c[0] for c in cuts_here] + [np.zeros(0, np.int64)])
+    cut_t = np.concatenate([c[1] for c in cuts_here] + [np.zeros(0, np.int64)])
+    cut = np.zeros(n, bool)
+    cut[cut_idx] = True
+    blocked = done & (reason != NONE) & ~cut
+    connected = np.where(done & ~blocked, d, -1).astype(np.int32)
+    connected[cut_idx] = cut_t - t[cut_idx]
     paid = (pool_paid & done).astype(np.int8)
     disrupted = np.flatnonzero(blocked | cut)
-    dt = np.where(cut[disrupted], cut_at[disrupted], t[disrupted])
-    lost = np.where(cut[disrupted], t[disrupted] + d[disrupted] - dt, d[disrupted])
+    dt = t[disrupted]
+    is_cut = cut[disrupted]
+    dt[is_cut] = cut_t[np.argsort(cut_idx)]          # disrupted is ascending, so are the sorted cut attempts
+    lost = np.where(is_cut, t[disrupted] + d[disrupted] - dt, d[disrupted])
     order = np.lexsort((disrupted, dt))
-    disrupted, dt, lost = disrupted[order], dt[order], lost[order]
+    disrupted, dt, lost, is_cut = disrupted[order], dt[order], lost[order], is_cut[order]
     why = reason[disrupted]
     funding = np.isin(why, [REASONS.index(r) for r in FUNDING_REASONS])
     payer = attempts.payer[disrupted]
     kind = attempts.kind[disrupted]
-    events = {  # instants (sorted) of each counter's steps, and the step sizes of seconds_lost
-        "attempts": np.sort(t[done]), "connected": np.sort(t[ok]),
-        "blocked": np.sort(t[blocked]), "cut": np.sort(cut_at[cut]),
-        "blocked_funding": np.sort(dt[funding & ~cut[disrupted]]), "cut_funding": np.sort(dt[funding & cut[disrupted]]),
-    }
+    at_start = {"attempts": done, "connected": done & ~blocked, "blocked": blocked}   # counted at arrival (t sorted)
+    steps = {"cut": np.sort(cut_t), "blocked_funding": dt[funding & ~is_cut], "cut_funding": dt[funding & is_cut]}
     lost_cum = np.concatenate([[0], np.cumsum(lost)])
     instants = sorted({0, getattr(world, "measure_from", 0), *resets})
 
     def counters(x):
-        out = {k: int(np.searchsorted(v, x, "left")) if x is not None else len(v) for k, v in events.items()}
+        before = len(t) if x is None else int(np.searchsorted(t, x, "left"))
+        out = {k: int(np.count_nonzero(v[:before])) for k, v in at_start.items()}
+        out.update({k: int(np.searchsorted(v, x, "left")) if x is not None else len(v) for k, v in steps.items()})
         out["seconds_lost"] = int(lost_cum[np.searchsorted(dt, x, "left") if x is not None else len(dt)])
         return out
 

@@ -101,6 +101,16 @@ def _users_by_timezone(world, select) -> dict[str, np.ndarray]:
     return {tz: np.array(ix) for tz, ix in sorted(groups.items())}
 
 
+def stable_order(t: np.ndarray, horizon: int) -> np.ndarray:
+    """np.argsort(t, kind="stable") for 0 <= t < horizon, 4x faster: sort unique keys t * n + position."""
+    n = len(t)
+    if horizon * (n + 1) >= 1 << 62:
+        return np.argsort(t, kind="stable")
+    key = t * n + np.arange(n)
+    key.sort()
+    return key % n if n else key
+
+
 class _Builder:
     """Collects attempt columns, kind by kind, then sorts them once."""
 
@@ -129,18 +139,20 @@ class _Builder:
             e = np.zeros(0, np.int64)
             return Attempts(e, e.astype(np.int8), e.astype(np.int32), e.astype(np.int16), e.astype(np.int32),
                             e, e.astype(np.int16), [], service_numbers=service_numbers)
-        c = {k: np.concatenate(v) for k, v in self.cols.items()}
-        keep = (c["t"] >= 0) & (c["t"] < horizon)
-        c = {k: v[keep] for k, v in c.items()}
-        order = np.argsort(c["t"], kind="stable")
+        t = np.concatenate(self.cols["t"])
+        keep = np.flatnonzero((t >= 0) & (t < horizon))
+        order = keep[stable_order(t[keep], horizon)]
+        del t, keep
+        c = {}
+        for k in list(self.cols):              # column by column, dropping the pieces: a tenant-year is 10M rows
+            c[k] = np.concatenate(self.cols.pop(k))[order]
         # Renumber countries alphabetically, so the numbering does not depend on build order.
         names = sorted(self.country_index)
         renumber = np.zeros(max(len(names), 1), np.int16)
         for new_code, name in enumerate(names):
             renumber[self.country_index[name]] = new_code
-        return Attempts(c["t"][order], c["kind"][order], c["payer"][order], renumber[c["country"][order]],
-                        c["duration"][order], c["conf"][order], c["tf"][order], names,
-                        service_numbers=service_numbers)
+        return Attempts(c["t"], c["kind"], c["payer"], renumber[c["country"]], c["duration"], c["conf"], c["tf"],
+                        names, service_numbers=service_numbers)
 
 
 def generate(world, seed: np.random.SeedSequence) -> Attempts:
