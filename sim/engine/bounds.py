@@ -15,8 +15,8 @@ from sim.errors import InputError
 MAX_ATTEMPTS = 20_000_000        # call attempts per replication (the attempt table and the CDR)
 MAX_EVENTS = 200_000_000         # funded increments + calls per replication and policy
 MAX_MEMORY = 8 * 2**30           # bytes a worker would hold for one replication
-BYTES_PER_ATTEMPT = 400          # attempt columns, the call's CDR row and disruption, measured loosely
-BYTES_PER_INCREMENT = 120        # one ledger debit row
+BYTES_PER_ATTEMPT = 150
+BYTES_PER_INCREMENT = 45
 
 # The key that sets each kind's volume (scenario-format.md names).
 DRIVERS = {"user_out": "traffic.user_outbound_calls_per_day", "user_in": "traffic.user_inbound_calls_per_day",
