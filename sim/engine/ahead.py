@@ -167,38 +167,54 @@ class CreditHolds:
         return True
 
     def flush(self, t: int, priority: int) -> None:
-        """Debit every held increment started by (t, priority)."""
+        """Debit every held increment started by (t, priority). A ledger that logs (records kept,
+        sim/engine/ledger_log.py) gets each of them logged at its own instant."""
         amount = weight = 0
         ledger = self.account.ledger
+        log = getattr(ledger, "log_held", None)
+        at, who, price = [], [], []
         keep = []
         for h in self.held:
             call, done = h
             started = min(call.increments, started_by(call, t, priority, self.inc))
             if started > done:
-                amount += (started - done) * call.route.price
-                weight += call.route.price * time_weight(call, done, started, self.inc, ledger.horizon)
+                p = call.route.price
+                amount += (started - done) * p
+                weight += p * time_weight(call, done, started, self.inc, ledger.horizon)
+                if log:
+                    at.extend(range(call.start + done * self.inc, call.start + started * self.inc, self.inc))
+                    who.extend([call.idx] * (started - done))
+                    price.extend([p] * (started - done))
                 h[1] = started
             if started < call.increments:
                 keep.append(h)
         self.held[:] = keep
+        if log and at:
+            log(np.array(at, np.int64), np.array(who, np.int64), np.array(price, np.int64))
         if self.blocks:
-            amount, weight = self._flush_blocks(t, priority, amount, weight)
+            amount, weight = self._flush_blocks(t, priority, amount, weight, log)
         if amount:
             self.account.credit_held -= amount
-            paid = ledger.debit(t, amount)
+            paid = ledger.debit_held(t, amount) if log else ledger.debit(t, amount)
             assert paid, "a held increment could not be paid"       # the guard makes this impossible
             # the increments were spent at their own instants, not at t: correct the balance integral
             ledger.area += amount * max(ledger.horizon - t, 0) - weight
 
-    def _flush_blocks(self, t: int, priority: int, amount: int, weight: int) -> tuple[int, int]:
+    def _flush_blocks(self, t: int, priority: int, amount: int, weight: int, log) -> tuple[int, int]:
         horizon = self.account.ledger.horizon
+        inc = self.inc
         keep = []
         for b in self.blocks:
-            started = b.started(t, priority, self.inc)
+            started = b.started(t, priority, inc)
             first = (b.done == 0) & (started > 0)
             amount += int(((started - b.done) * b.price).sum()) + int(b.fee[first].sum())
-            weight += int((b.price * time_weights(b.start, b.done, started, self.inc, horizon)).sum())
+            weight += int((b.price * time_weights(b.start, b.done, started, inc, horizon)).sum())
             weight += int((b.fee[first] * np.maximum(horizon - b.start[first], 0)).sum())
+            if log:
+                new = started - b.done
+                rep = np.repeat(np.arange(len(new)), new)
+                k = b.done[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(new) - new, new)
+                log(b.start[rep] + k * inc, b.idx[rep], b.price[rep] + np.where(k == 0, b.fee[rep], 0))
             b.done = started
             live = started < b.total
             if live.all():

@@ -22,6 +22,7 @@ from models.account import Call, Route
 
 from .ahead import CreditHolds, HeldBlock, PoolReservations
 from .funding import PlannedAccount
+from .ledger_log import LoggedLedger
 from .world import new_pools
 
 
@@ -73,16 +74,26 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     from .loop import Outcomes, RunOutput, _Tick as tick
     env = simpy.Environment()
     schedule_raw = env.schedule
-    account_callbacks = [lambda ev: ev.payload(env.now)]
+    log = LoggedLedger(world.horizon) if keep_records else None
+
+    def run_account_event(ev) -> None:
+        fn, priority = ev.payload
+        if log:
+            log.at(env.now, priority)
+        fn(env.now)
+
+    account_callbacks = [run_account_event]
 
     def schedule(t: int, priority: int, fn) -> None:
-        schedule_raw(tick(env, account_callbacks, fn), priority, t - env.now)
+        schedule_raw(tick(env, account_callbacks, (fn, priority)), priority, t - env.now)
 
     payments = np.random.default_rng(payment_seed)
     pools = new_pools(world)
     measure_from = getattr(world, "measure_from", 0)
     account = PlannedAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                              schedule, payments.random, keep_records, measure_from, prepass=pre)
+    if log:                      # records kept: the journal is rebuilt from the log at the end
+        account.ledger = log
     account.open()
 
     loop = pre.loop
@@ -128,7 +139,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         schedule_raw(tick(env, increment_callbacks, call), call.idx, delay)
 
     pools_ahead = PoolReservations(inc, pre.resets, resume, True, account.reserved)
-    credits_ahead = CreditHolds(account, inc, resume, not keep_records)
+    credits_ahead = CreditHolds(account, inc, resume)
     account.release = pools_ahead.release
     reservable, reserve = pools_ahead.applies, pools_ahead.reserve
     holdable, hold = credits_ahead.applies, credits_ahead.hold
@@ -141,6 +152,8 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         if not done:
             account.attempts -= 1
             account.connected -= 1
+            if out:                      # its outcome is decided again when it arrives
+                connected[i], charge[i], fee[i], paid[i] = -1, 0, 0, 0
             schedule_raw(tick(env, late_callbacks, j), i, t - env.now)
             return None
         call = Call(i, r, p, k, t, d)
@@ -177,6 +190,8 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         call = ev.payload
         t = call.start + call.increments * inc
         g = planned.get(call.idx)
+        if log:
+            log.at(t, call.idx)
         reason = fund(call, t)
         if reason is not None:
             cut_call(call, t, reason)
@@ -194,6 +209,8 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     def arrive(j: int) -> None:
         """Loop position j arrives, call by call."""
         i, t, d, p, k, u = rows[j].item()
+        if log:
+            log.at(t, i)
         g = planned.get(i)
         call = Call(i, route_of(i, p, k, u), p, k, t, d)
         if g is not None:
@@ -218,10 +235,15 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         def on_arrival(ev) -> None:
             b = ev.payload
             t = int(times[b])
-            e = batches.end(b, account) if batches is not None and callbacks is credit_callbacks else b
+            e = batches.end(b, account) if callbacks is credit_callbacks else b
             if e > b:
                 block, cost, need = batches.block(b, e)
                 credits_ahead.hold_block(t, block, cost, need)
+                if out:                  # as they will end unless given back (then the call-by-call path writes)
+                    views[0][block.idx] = attempts.duration[block.idx]
+                    views[1][block.idx] = block.total * block.price
+                    views[2][block.idx] = block.fee
+                    views[3][block.idx] = 2
                 account.attempts += e - b
                 account.connected += e - b
             else:
@@ -239,15 +261,16 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     late_callbacks = [lambda ev: arrive(ev.payload)]
     credit_callbacks: list = []
     whole = pre.whole_credit[loop]
-    batches = None
-    if not keep_records:
-        settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
-        batches = Batches(attempts, pre, np.flatnonzero(whole), inc, settles)
-        chain(credit_callbacks, np.flatnonzero(whole))
-        chain([], np.flatnonzero(~whole))
-    else:
-        chain([], np.arange(len(loop)))
+    settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
+    batches = Batches(attempts, pre, np.flatnonzero(whole), inc, settles)
+    if out:
+        views = [np.frombuffer(x, dtype) for x, dtype in
+                 ((out.connected, np.int32), (out.charge, np.int64), (out.fee, np.int64), (out.paid, np.int8))]
+    chain(credit_callbacks, np.flatnonzero(whole))
+    chain([], np.flatnonzero(~whole))
     env.run()
     credits_ahead.flush_all()
+    if log:
+        log.journal = log.replayed().journal
     account.close(max(world.horizon, int(env.now)))
     return RunOutput(policy, account, pools, out)
