@@ -264,7 +264,9 @@ class Account(Measured):
             pool = self.pools.for_user_call(p.country, lic.calling_plan, domestic)
         else:  # CONF_OUT
             block = None if lic.audio_conferencing else Reason.NO_LICENCE
-            pool = self.pools.dialout if country in ZONE_A and self.pools.dialout.capacity else None
+            # `full`, not this month's `capacity`: a route serves the whole run, and a pro-rata
+            # first month may hold no dial-out minute while every later month does (R5)
+            pool = self.pools.dialout if country in ZONE_A and self.pools.dialout.full else None
         if block is None and (p.dialout_policy == "none" or (p.dialout_policy == "domestic" and not domestic)):
             block = Reason.DIALOUT_POLICY
         return Route(block, pool, lic.credits, price, fee, False, domestic)

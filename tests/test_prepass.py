@@ -218,6 +218,23 @@ def test_r4_warm_up_mid_month_and_pro_rata_first_month():
     assert m["monthly"] == [("2026-01", {"spent": Decimal("0.0395"), **zero}), ("2026-02", {"spent": 0, **zero})]
 
 
+def test_r5_pro_rata_first_month_without_dial_out_minutes_the_pool_still_pays_from_february():
+    """R5 with first_month_allowance pro_rata: a run from 31 Jan 20:00 gets 4 h / 31 days of
+    one organiser's 60 dial-out minutes: 0 minutes. #0 (31 Jan 21:00, to the US, Zone A) finds
+    the pool empty and the organiser has no credits licence: blocked, pool_exhausted. #1 (1 Feb
+    20:00) draws 2 of February's 60 minutes. The engine once resolved the dial-out route with
+    the first month's (empty) pool as "no pool" and kept it all run: #1 was then blocked
+    for no_credits_licence by the exact loop when #0 came first, and by the pre-pass always."""
+    w = world([payer(CONF)], start=datetime(2026, 1, 31, 20, tzinfo=timezone.utc), days=10,
+              first_month_allowance="pro_rata")
+    run, pre = bill(w, Policy("p", PREPAID, 0), attempts([(3600, CONF_OUT, 0, US, 120),
+                                                          (DAY, CONF_OUT, 0, US, 120)]))
+    assert per_call(run) == [(-1, 0, 0, 0), (120, 0, 0, 1)]
+    assert run.account.disruptions == [(3600, 0, 0, CONF_OUT, Reason.POOL_EXHAUSTED, 120)]
+    assert run.account.pools.report == [("2026-02", "Global", "MCOMEETADD", "dial-out", 3600, 120, 3480)]
+    assert pre.loop.tolist() == [0, 1]          # a pool with alerts: billed by the loop
+
+
 def replan_case(funds):
     """A Domestic Calling Plan user (with credits) and a 1-minute pool. #0 Jan 2, 60 s empties
     January's pool. #1 starts 31 Jan 23:57, 600 s: its January increments must use credits;
@@ -321,3 +338,96 @@ def test_prepass_leaves_only_the_attempts_that_reach_credits_or_the_dial_out_poo
         planned.simulate_planned(w, policy, a, pre, np.random.SeedSequence(0), True)
         simulate(w, policy, a, np.random.SeedSequence(0), fund_ahead=False)
     assert funded == {"PlannedAccount": 7, "EngineAccount": 11}
+
+
+# ---- the property: planned and exact agree on random tenants over several months --------------------
+
+PROP_PAYERS = [payer(PAYG_CREDITS), payer(PLAN_CREDITS), payer(DI_PLAN_CREDITS), payer(CONF_CREDITS, "GB"),
+               payer(PLAN), payer(CONF), payer(PLAN_CREDITS, dialout="domestic")]
+# (kind, payer) of the calls: every payer's outbound, dial-out by both organisers (the pool with
+# alerts, 120 minutes a month), toll-free and free inbound
+PROP_SHAPES = [(OUT, 0), (OUT, 1), (OUT, 1), (OUT, 2), (OUT, 2), (OUT, 4), (OUT, 4), (OUT, 6), (CONF_OUT, 3),
+               (CONF_OUT, 5), (UCAP_IN, TENANT), (int(CallKind.CONF_IN_TOLL_FREE), 3), (IN, 1), (EMERGENCY, 4)]
+# the third and fourth start so late in January that a pro-rata first month has no Calling Plan
+# minute (06:00) and no dial-out minute either (20:00)
+STARTS = [JAN, datetime(2026, 1, 16, 12, tzinfo=timezone.utc), datetime(2026, 1, 31, 6, tzinfo=timezone.utc),
+          datetime(2026, 1, 31, 20, tzinfo=timezone.utc), datetime(2026, 2, 20, tzinfo=timezone.utc)]
+
+
+@st.composite
+def tenant_months(draw):
+    """Two to four months of a small tenant: tiny pools (1-8 minutes) that run dry, calls
+    bunched just before month resets (crossing them) and on a 30 s grid (ties), a warm-up
+    (sometimes ending at a reset), pro-rata first months, tight prepaid balances with
+    auto-recharge on a declining card, top-ups, or postpay."""
+    start = draw(st.sampled_from(STARTS))
+    days = draw(st.integers(35, 100))
+    clock = Clock(start)
+    resets = clock.month_starts(days * DAY)
+    inc = draw(st.sampled_from([60, 60, 30, 45, 70]))
+    switches = dict(dni_cap=draw(st.sampled_from(["whichever_first", "independent"])),
+                    mid_call_cutoff=draw(st.booleans()), billing_increment_seconds=inc,
+                    first_month_allowance=draw(st.sampled_from(["full", "pro_rata"])),
+                    allowances={"DOMESTIC_CALLING_PLAN": {"US": draw(st.sampled_from([1, 3, 8]))},
+                                "DOMESTIC_INTERNATIONAL_CALLING_PLAN": {"US": {
+                                    "domestic": draw(st.sampled_from([1, 4])),
+                                    "international": draw(st.sampled_from([1, 2]))}}})
+    measure_from = draw(st.sampled_from([0, 0, draw(st.integers(1, days - 1)) * DAY, resets[0]]))
+    anchors = [r - draw(st.integers(0, 1800)) for r in resets] + draw(
+        st.lists(st.integers(0, days * DAY - 1), min_size=1, max_size=3))
+    rows = []
+    for _ in range(draw(st.integers(0, 30))):
+        t = max(0, draw(st.sampled_from(anchors)) + draw(st.integers(0, 40)) * 30 + draw(st.sampled_from([0, 0, 7])))
+        kind, who = draw(st.sampled_from(PROP_SHAPES))
+        duration = draw(st.one_of(st.integers(0, 900), st.sampled_from([0, 60, 61, 3600]))
+                        if kind != CONF_OUT else st.sampled_from([600, 1800, 3600, 5400]))
+        rows.append((min(t, days * DAY - 1), kind, who, draw(st.sampled_from([US, US, GB, AE])), duration))
+    billing = draw(st.sampled_from([PREPAID, PREPAID, PREPAID, POSTPAY]))
+    rule = None
+    if billing == PREPAID and draw(st.booleans()):
+        rule = AutoRechargeRule(draw(st.sampled_from([300, 1000])), draw(st.sampled_from([500, 2000])))
+    payment = Payment(method=draw(st.sampled_from([CARD, CARD, ENTERPRISE_AGREEMENT])),
+                      card_valid_until=draw(st.sampled_from([None, resets[0]])),
+                      decline_rate=draw(st.sampled_from([0.0, 0.5, 1.0])),
+                      delay_seconds=draw(st.sampled_from([0, 300, 3600])), retry_seconds=600,
+                      max_retries=draw(st.integers(0, 2)))
+    top_ups = () if billing == POSTPAY else tuple(sorted(
+        (draw(st.sampled_from(anchors)) % (days * DAY), draw(st.sampled_from([400, 2000])))
+        for _ in range(draw(st.integers(0, 2)))))
+    policy = Policy("prop", billing, draw(st.sampled_from([0, 400, 2000, 20000])), rule, payment, top_ups)
+    w = world(PROP_PAYERS, start=start, days=days, measure_from=measure_from, **switches)
+    return w, policy, attempts(rows), draw(st.integers(0, 2**32 - 1))
+
+
+def test_property_planned_path_equals_the_exact_loop():
+    """R4-R12 on random tenants: with records, every observable (journal, per-call outcomes,
+    notifications, disruptions, pool report, counters) and the metrics (monthly figures
+    included) of `simulate` equal the exact one-event-per-increment loop's; without records the
+    totals, lots, recharges, pools and metrics do. A fixed-seed run must take both the planned
+    path and the Replan fallback at least once (counted, not assumed)."""
+    seen = Counter()
+    simulate_planned = planned.simulate_planned
+
+    def counting(*args):
+        try:
+            out = simulate_planned(*args)
+        except planned.Replan:
+            seen["replan"] += 1
+            raise
+        seen["planned"] += 1
+        return out
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(tenant_months())
+    def check(case):
+        w, policy, a, seed = case
+        runs = [simulate(w, policy, a, np.random.SeedSequence(seed), fund_ahead=flag) for flag in (True, False)]
+        assert (_observable(runs[0]), metrics_of(runs[0])) == (_observable(runs[1]), metrics_of(runs[1]))
+        lean = [simulate(w, policy, a, np.random.SeedSequence(seed), keep_records=False, fund_ahead=flag)
+                for flag in (True, False)]
+        assert _totals(lean[0]) == _totals(lean[1])
+
+    with mock.patch.object(planned, "simulate_planned", counting):
+        check()
+    assert seen["planned"] > 0 and seen["replan"] > 0, seen
