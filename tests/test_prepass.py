@@ -370,9 +370,11 @@ def tenant_months(draw):
                                 "DOMESTIC_INTERNATIONAL_CALLING_PLAN": {"US": {
                                     "domestic": draw(st.sampled_from([1, 4])),
                                     "international": draw(st.sampled_from([1, 2]))}}})
-    measure_from = draw(st.sampled_from([0, 0, draw(st.integers(1, days - 1)) * DAY, resets[0]]))
-    anchors = [r - draw(st.integers(0, 1800)) for r in resets] + draw(
-        st.lists(st.integers(0, days * DAY - 1), min_size=1, max_size=3))
+    midnights = draw(st.lists(st.integers(1, days - 1), min_size=1, max_size=2))
+    measure_from = draw(st.sampled_from([0, 0, midnights[0] * DAY, resets[0]]))
+    # on a 30 s grid from resets, midnights and the warm-up's end, so that increments fall on them
+    anchors = [r - draw(st.integers(0, 60)) * 30 for r in resets] + [k * DAY - 600 for k in midnights] + draw(
+        st.lists(st.integers(0, days * DAY - 1), max_size=2)) + [measure_from - draw(st.integers(0, 10)) * inc] * 2
     rows = []
     for _ in range(draw(st.integers(0, 30))):
         t = max(0, draw(st.sampled_from(anchors)) + draw(st.integers(0, 40)) * 30 + draw(st.sampled_from([0, 0, 7])))
