@@ -114,6 +114,13 @@ def time_weights(start, a, b, inc: int, horizon: int) -> np.ndarray:
     return m * (horizon - start) - inc * (m * (a + top - 1) // 2)
 
 
+def _add_by_kind(spent_by_kind: list[int], kind: np.ndarray, money: np.ndarray) -> None:
+    sums = np.zeros(len(spent_by_kind), np.int64)
+    np.add.at(sums, kind, money)
+    for k in np.flatnonzero(sums).tolist():
+        spent_by_kind[k] += int(sums[k])
+
+
 class CreditHolds:
     """Credits pay all of a call's later increments at once while the balance less
     everything held stays >= the account's credit_guard (the trigger, or one unit): no
@@ -140,8 +147,7 @@ class CreditHolds:
         it. Counted as arrived and connected at once; `release` un-counts those not yet arrived."""
         a = self.account
         a.credit_held += need
-        for k in np.unique(block.kind).tolist():
-            a.spent_by_kind[k] += int(cost[block.kind == k].sum())
+        _add_by_kind(a.spent_by_kind, block.kind, cost)
         self.blocks.append(block)
         self.block_calls += len(block.pos)
         if self.block_calls >= 1 << 16 or len(self.blocks) >= 256:
@@ -248,8 +254,7 @@ class CreditHolds:
         for b in self.blocks:
             back = (b.total - b.done) * b.price + np.where(b.done == 0, b.fee, 0)
             self.account.credit_held -= int(back.sum())
-            for k in np.unique(b.kind).tolist():
-                self.account.spent_by_kind[k] -= int(back[b.kind == k].sum())
+            _add_by_kind(self.account.spent_by_kind, b.kind, -back)
             for pos, done in zip(b.pos.tolist(), b.done.tolist()):
                 call = self.make_call(pos, done)          # None: not arrived yet, it arrives again
                 if call is not None:

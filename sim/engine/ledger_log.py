@@ -11,6 +11,8 @@ event per increment; replayed through a fresh Ledger it gives the same journal r
 """
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from models.ledger import Ledger
@@ -56,31 +58,72 @@ class LoggedLedger(Ledger):
             self.held.append((instants, attempts, amounts))
 
     def replayed(self) -> Ledger:
-        """A ledger that ran every operation in event order, journal kept."""
+        """A ledger that ran every operation in event order, journal kept. Runs of debits between
+        purchases and expiries are applied as columns (`_debits`)."""
         n_ops = len(self.ops)
-        ht = np.concatenate([h[0] for h in self.held] + [np.zeros(0, np.int64)])
-        hi = np.concatenate([h[1] for h in self.held] + [np.zeros(0, np.int64)])
-        ha = np.concatenate([h[2] for h in self.held] + [np.zeros(0, np.int64)])
-        ot = np.array([op[0] for op in self.ops], np.int64)
-        op_ = np.array([op[1] for op in self.ops], np.int64)
-        os_ = np.arange(n_ops, dtype=np.int64)
-        t = np.concatenate([ot, ht])
-        p = np.concatenate([op_, hi])
-        seq = np.concatenate([os_, np.full(len(ht), -1, np.int64)])
-        order = np.lexsort((seq, p, t))
+        held = [np.concatenate([h[k] for h in self.held] + [np.zeros(0, np.int64)]) for k in range(3)]
+        keep = held[2] > 0                 # a zero debit changes nothing and journals nothing
+        ht, hi, ha = (x[keep] for x in held)
+        kind = np.array([op[3] for op in self.ops] + [DEBIT] * len(ht), np.int8)
+        plain = kind == DEBIT              # a debit without overdraft: a candidate for a column run
+        plain[:n_ops] &= np.array([op[3] == DEBIT and not op[4][3] for op in self.ops], bool)
+        t = np.concatenate([np.array([op[4][0] for op in self.ops], np.int64), ht])
+        amount = np.concatenate([np.array([op[4][1] if op[3] == DEBIT else 0 for op in self.ops], np.int64), ha])
+        usage = np.concatenate([np.array([op[4][2] if op[3] == DEBIT else 0 for op in self.ops], np.int64), hi])
+        # event order: (instant, priority), then the log's own order (a held increment never shares
+        # its key with a logged operation, whose event ran instead)
+        when = np.concatenate([np.array([op[0] for op in self.ops], np.int64), ht])
+        prio = np.concatenate([np.array([op[1] for op in self.ops], np.int64), hi])
+        span = int(prio.max(initial=0)) + 16
+        order = np.argsort(when * span + prio + 15, kind="stable")
         out = Ledger(keep_journal=True, horizon=self.horizon)
-        ops, ht, hi, ha = self.ops, ht.tolist(), hi.tolist(), ha.tolist()
-        purchase, debit, expire = out.purchase, out.debit, out.expire
-        for k in order.tolist():
-            if k >= n_ops:
-                k -= n_ops
-                debit(ht[k], ha[k], hi[k])
+        plain = plain[order]
+        starts = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
+        runs = dict(zip(starts[0::2].tolist(), starts[1::2].tolist()))      # first -> end of each plain run
+        k, n = 0, len(order)
+        while k < n:
+            if k in runs:
+                e = runs[k]
+                rows = order[k:e]
+                if not _debits(out, t[rows], amount[rows], usage[rows]):
+                    for r in rows.tolist():
+                        out.debit(int(t[r]), int(amount[r]), int(usage[r]))
+                k = e
                 continue
-            kind, args = ops[k][3], ops[k][4]
-            if kind == DEBIT:
-                debit(*args)
-            elif kind == PURCHASE:
-                purchase(*args)
+            r = int(order[k])
+            kind_r, args = (self.ops[r][3], self.ops[r][4]) if r < n_ops else (DEBIT, None)
+            if kind_r == DEBIT:
+                out.debit(*args)
+            elif kind_r == PURCHASE:
+                out.purchase(*args)
             else:
-                expire(*args)
+                out.expire(*args)
+            k += 1
         return out
+
+
+def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> bool:
+    """Debit a run in order as columns, journal rows and lots exactly as one `Ledger.debit` each
+    would leave them; False (nothing done) when the live lots cannot simply pay it all."""
+    lots = out.lots[out._first:]
+    total = int(amount.sum())
+    if out.owed or total > out.lot_total or not all(lot.remaining > 0 for lot in lots):
+        return False
+    a_end = np.cumsum(amount)                         # where each debit ends, in money drawn so far
+    remaining = np.array([lot.remaining for lot in lots], np.int64)
+    l_end = np.cumsum(remaining)                      # where each lot runs out
+    inner = l_end[l_end < total]                      # every row ends at a debit's end or a lot's
+    inner = inner[a_end[np.searchsorted(a_end, inner)] != inner]
+    cuts = np.insert(a_end, np.searchsorted(a_end, inner), inner)
+    which = np.searchsorted(a_end, cuts, "left")
+    lot = np.searchsorted(l_end, cuts, "left")
+    ids = np.array([x.id for x in lots], np.int64)
+    rows = np.column_stack([t[which], np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage[which]])
+    out.journal.extend_debit_rows(array("q", rows.astype(np.int64).tobytes()))
+    left = np.clip(l_end - total, 0, remaining)
+    for x, r in zip(lots, left.tolist()):
+        x.remaining = r
+    out._first += int(np.count_nonzero(left == 0))
+    out.lot_total -= total
+    out.spent += total
+    return True
