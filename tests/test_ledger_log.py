@@ -1,0 +1,81 @@
+"""The journal rebuilt from the ledger's log (sim/engine/ledger_log.py) against the ledger itself
+(R7: soonest-expiring lot first, one journal row per lot a debit draws from, balance_after the
+balance after each row)."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.ledger import Ledger
+from sim.engine.ledger_log import LoggedLedger, _debits
+
+import numpy as np
+
+YEAR = 365 * 86400
+
+
+@st.composite
+def operations(draw):
+    """Purchases, expiries and debits in time order; some debits run past a lot or the balance."""
+    ops, t = [], 0
+    for _ in range(draw(st.integers(1, 40))):
+        t += draw(st.integers(0, 40 * 86400))
+        kind = draw(st.sampled_from(["p", "d", "d", "d", "d", "o", "e"]))
+        ops.append((kind, t, draw(st.integers(1, 3000)), draw(st.integers(0, 50))))
+    return ops
+
+
+def _run(ledger, ops):
+    for kind, t, amount, usage in ops:
+        if kind == "p":
+            ledger.purchase(t, amount, t + YEAR)
+        elif kind == "e":
+            ledger.expire(t)
+        else:
+            ledger.debit(t, amount, usage, allow_overdraft=kind == "o")
+
+
+@settings(max_examples=300, deadline=None)
+@given(operations())
+def test_replayed_journal_equals_the_ledgers(ops):
+    exact = Ledger(keep_journal=True, horizon=YEAR)
+    _run(exact, ops)
+    logged = LoggedLedger(horizon=YEAR)
+    for k, op in enumerate(ops):
+        logged.at(op[1], k)                 # each operation its own event, in order
+        _run(logged, [op])
+    replay = logged.replayed()
+    assert list(replay.journal) == list(exact.journal)
+    assert (replay.lot_total, replay.owed, replay.spent, replay.forfeited) == \
+        (exact.lot_total, exact.owed, exact.spent, exact.forfeited)
+    assert [(x.id, x.remaining) for x in replay.lots] == [(x.id, x.remaining) for x in exact.lots]
+
+
+def test_a_run_of_debits_splits_at_lot_boundaries_by_hand():
+    """Lots of 10.00 and 5.00 (amounts in ten-thousandths). Debits 4.00, 6.00, 3.00, 3.00 need
+    16.00: refused whole (the last would fail one by one). Debits 4.00, 7.00, 3.00: lot 1 runs out
+    inside the second, which journals two rows (6.00 from lot 1, 1.00 from lot 2)."""
+    led = Ledger(keep_journal=True)
+    led.purchase(0, 100000, YEAR)
+    led.purchase(1, 50000, YEAR + 1)
+    assert not _debits(led, np.array([5, 6, 7, 8]), np.array([40000, 60000, 30000, 30000]), np.array([1, 2, 3, 4]))
+    assert len(led.journal) == 2 and led.lot_total == 150000
+    assert _debits(led, np.array([5, 6, 7]), np.array([40000, 70000, 30000]), np.array([1, 2, 3]))
+    assert list(led.journal)[2:] == [
+        (5, "debit", 40000, 110000, 1, 1, ""),
+        (6, "debit", 60000, 50000, 1, 2, ""),      # lot 1 runs out inside the second debit: two rows
+        (6, "debit", 10000, 40000, 2, 2, ""),
+        (7, "debit", 30000, 10000, 2, 3, ""),
+    ]
+    assert [x.remaining for x in led.lots] == [0, 10000] and led._first == 1 and led.spent == 140000
+
+
+def test_a_debit_that_empties_a_lot_exactly_is_one_row():
+    """Lots of 10.00 and 5.00; debits 4.00, 6.00 (lot 1 exactly), 5.00 (lot 2 exactly): three rows."""
+    led = Ledger(keep_journal=True)
+    led.purchase(0, 100000, YEAR)
+    led.purchase(1, 50000, YEAR + 1)
+    assert _debits(led, np.array([5, 6, 7]), np.array([40000, 60000, 50000]), np.array([1, 2, 3]))
+    assert list(led.journal)[2:] == [(5, "debit", 40000, 110000, 1, 1, ""), (6, "debit", 60000, 50000, 1, 2, ""),
+                                     (7, "debit", 50000, 0, 2, 3, "")]
+    assert led.balance == 0 and led._first == 2
