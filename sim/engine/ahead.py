@@ -124,11 +124,12 @@ def _add_by_kind(spent_by_kind: list[int], kind: np.ndarray, money: np.ndarray) 
 class CreditHolds:
     """Credits pay all of a call's later increments at once while the balance less
     everything held stays >= the account's credit_guard (the trigger, or one unit): no
-    held increment can then fail, cross the trigger or empty the balance. Only for runs
-    without a journal (its rows' order and lots are per increment) and routes without a
-    pool (a refilled pool would pay again). Held increments are debited in bulk by
-    `flush`, before every expiry, every 1024 holds and at the end: soonest-expiring-first spending is
-    cumulative, so every lot holds what one debit per increment leaves."""
+    held increment can then fail, cross the trigger or empty the balance. Only for routes
+    without a pool (a refilled pool would pay again). Held increments are debited in bulk by
+    `flush`, before every expiry and purchase, every 1024 holds and at the end: soonest-
+    expiring-first spending is cumulative, so every lot holds what one debit per increment
+    leaves; a ledger that keeps a journal logs each of them for the journal's replay
+    (sim/engine/ledger_log.py). `hold_block` holds many whole calls at once (HeldBlock)."""
 
     def __init__(self, account: EngineAccount, inc: int, resume: Callable[[Call, int], None], enabled: bool = True):
         self.account = account

@@ -1,5 +1,10 @@
 """One replication of one policy: the call lifecycle on a SimPy clock.
 
+`simulate` first tries the fast path: the replication's pre-pass (prepass.py) and an event loop
+over the calls that reach credits (planned.py). This module's loop, one event per attempt and per
+unpaid-ahead increment, bills a policy when the fast path cannot be exact for it (it would cut a
+call a pool pays again after a reset), with `fund_ahead=False`, and for checkpoints.
+
 Design (see anchors.md, measured variants): one superposed arrival stream and
 plain callbacks rather than a process per user or per call. Each attempt is an
 event; each further billing increment of a connected, paying call is an event;
