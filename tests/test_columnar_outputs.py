@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -148,14 +149,36 @@ def small(tmp_path_factory):
     return shortened(ROOT / "scenarios/us-office-domestic.yaml", tmp, days=5), tmp
 
 
-def test_format_parquet_end_to_end(small):
-    """--format both: the Parquet files hold the CSVs' rows, typed; --format parquet writes no per-call
-    CSV, and report.xlsx is still made (from the Parquet), with the head it was asked for."""
+@pytest.fixture(scope="module")
+def formats(small):
+    """(--format both folder, --format parquet --xlsx-rows 3 folder) of the small scenario."""
     scenario, tmp = small
     both, only = tmp / "both", tmp / "only"
     assert run_cli("run", str(scenario), "--out", str(both), "-q", "-w", "1", "--format", "both")[0] == 0
     assert run_cli("run", str(scenario), "--out", str(only), "-q", "-w", "1", "--format", "parquet",
                    "--xlsx-rows", "3")[0] == 0
+    return both, only
+
+
+def test_R12_cdr_rounding_is_what_the_csv_holds_in_every_format(formats):
+    """summary.json `cdr_rounding` is totalled as the CDR is written, not read back: it must be the
+    sum of the Charge and Connection Fee cells of cdr.csv as the csv module reads them, and a
+    --format parquet run (no CSV) must give the same figures."""
+    both, only = formats
+    got = json.loads((both / "summary.json").read_text())["cdr_rounding"]["policies"]
+    assert got and got == json.loads((only / "summary.json").read_text())["cdr_rounding"]["policies"]
+    for policy, figures in got.items():
+        with (both / policy / "cdr.csv").open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        total = sum(Decimal(r["Charge"] or "0") + Decimal(r["Connection Fee"] or "0") for r in rows)
+        assert (figures["cdr_total"], figures["cdr_rows"]) == (f"{total:.2f}", len(rows))
+        assert total > 0
+
+
+def test_format_parquet_end_to_end(formats):
+    """--format both: the Parquet files hold the CSVs' rows, typed; --format parquet writes no per-call
+    CSV, and report.xlsx is still made (from the Parquet), with the head it was asked for."""
+    both, only = formats
     for policy in (p.name for p in both.iterdir() if p.is_dir()):
         for name in ("cdr", "ledger", "disruptions"):
             table = pq.read_table(both / policy / f"{name}.parquet")

@@ -83,7 +83,7 @@ def cmd_run(args) -> int:
             "baseline": baseline,
             "policies": summary,
             "comparisons": compared,
-            "cdr_rounding": cdr_rounding(tmp, summary),
+            "cdr_rounding": cdr_rounding(per_rep[0], summary),
             "monthly": monthly(per_rep, names),
         }
         write_summary(tmp, doc)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.calls import KIND_NAME, CallKind
 from models.money import format_money
@@ -38,19 +39,23 @@ class FileOptions:
 
 
 def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
-                       options: FileOptions = FileOptions()) -> None:
+                       options: FileOptions = FileOptions()) -> dict:
+    """Writes the files; returns the CDR's totals as written, {"total": Charge + Connection Fee
+    (2 decimals, text), "rows": rows} (summary.json `cdr_rounding`), whatever the format."""
     folder.mkdir(parents=True, exist_ok=True)
+    totals = {"total": Decimal(0), "rows": 0}
     ids = CallIds(attempts, rep_seed)
     clock = world.clock
     account = run.account
     if attempts.reported:            # replay: a report's rows, few enough to hold at once
         cdr = cdr_table(world, attempts, run, ids)
-        write_table(folder, "cdr", cdr, options.fmt)
+        write_table(folder, "cdr", _totalled(cdr, totals), options.fmt)
         from .reconciliation import write_reconciliation
         write_reconciliation(folder / "reconciliation.csv", attempts, run,
                              [list(r.values()) for r in as_text(cdr).to_pylist()])
     else:
-        write_table(folder, "cdr", cdr_tables(world, attempts, run, ids), options.fmt)
+        write_table(folder, "cdr", map(lambda t: _totalled(t, totals), cdr_tables(world, attempts, run, ids)),
+                    options.fmt)
     write_table(folder, "ledger", ledger_table(clock, account.ledger.journal, ids.usage_column, options.journal),
                 options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
@@ -61,6 +66,15 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
           for m, c, cap, scope, total, used, avail in account.pools.report))
     from .plots import balance_plot
     balance_plot(folder / "balance.png", world, attempts, run)
+    return {"total": f"{totals['total']:.2f}", "rows": totals["rows"]}
+
+
+def _totalled(table: pa.Table, totals: dict) -> pa.Table:
+    """`table` (a block of CDR rows), its exact decimal Charge and Connection Fee added to `totals`."""
+    totals["rows"] += table.num_rows
+    for name in ("Charge", "Connection Fee"):
+        totals["total"] += pc.sum(table.column(name)).as_py() or 0
+    return table
 
 
 def disruptions_table(world, ids: CallIds, disruptions: list[tuple]) -> pa.Table:

@@ -70,23 +70,18 @@ CDR_ROUNDING_WHY = ("cdr.csv shows each call's Charge and Connection Fee rounded
                     "for replication 0, whose files the folder holds.")
 
 
-def cdr_rounding(folder, summary: dict) -> dict:
+def cdr_rounding(first: dict, summary: dict) -> dict:
     """Per policy: the CDR's 2-decimal Charge + Connection Fee total against replication 0's exact
-    credits_spent, and the difference (summary.json `cdr_rounding`)."""
-    import csv
-    from pathlib import Path
-
+    credits_spent, and the difference (summary.json `cdr_rounding`). `first` is replication 0's
+    {policy: metrics}; the policy's files writer added the CDR's totals under "cdr" as it wrote
+    them (`CdrTotals`), in any --format."""
     out = {"why": CDR_ROUNDING_WHY, "policies": {}}
     for name, stats in summary.items():
-        path = Path(folder) / name / "cdr.csv"
-        if not path.is_file():
-            continue                      # no CSV CDR written (another --format): nothing to compare
-        total, calls = Decimal(0), 0
-        with path.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                total += Decimal(row["Charge"] or "0") + Decimal(row["Connection Fee"] or "0")
-                calls += 1
+        cdr = first.get(name, {}).get("cdr")
+        if cdr is None:
+            continue                      # no files written (no results folder): nothing to compare
+        total = Decimal(cdr["total"])
         spent = Decimal(str(stats["credits_spent"]["replications"][0]))
         out["policies"][name] = {"cdr_total": f"{total:.2f}", "credits_spent": f"{spent:.4f}",
-                                 "difference": f"{total - spent:.4f}", "cdr_rows": calls}
+                                 "difference": f"{total - spent:.4f}", "cdr_rows": cdr["rows"]}
     return out

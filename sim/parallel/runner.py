@@ -89,11 +89,13 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     attempts = cached_attempts(job, task.rep)
     run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
                    keep_records=task.keep)
+    metrics = metrics_of(run)
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
-        write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run, rep_seed=job.seed,
-                           options=job.file_options or FileOptions())
-    return metrics_of(run)
+        # the CDR's 2-decimal totals, summed as it was written (summary.json `cdr_rounding`)
+        metrics["cdr"] = write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run,
+                                            rep_seed=job.seed, options=job.file_options or FileOptions())
+    return metrics
 
 
 def replication_tasks(job: Job, reps: range, policies=None) -> list[Task]:
