@@ -2,6 +2,7 @@
 built column by column (one numpy / pyarrow operation per column, not a Python loop per row)."""
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import geocoder
 
+from models.account import Payer
 from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
 
@@ -96,33 +98,77 @@ def _number_type(kind: CallKind) -> str:
     return "service"
 
 
-def _user_cells(world) -> dict[str, list]:
-    """Per payer index (the last entry: the tenant, payer -1): the CDR's user cells."""
-    users = world.users
-    cells = {"home": [u.country for u in users], "object_id": [inert(u.object_id) for u in users],
-             "upn": [inert(u.upn) for u in users], "display_name": [inert(u.display_name) for u in users],
-             "number": [inert(u.number) for u in users]}
-    for values in cells.values():
-        values.append("")
-    return cells
+def _texts(values) -> pa.Array:
+    return pa.array(values, pa.string())
 
 
-def _route_cells(world, attempts, account, payer, kind, country):
-    """Per row: Domestic/International, and the capability of a pool-paid and of a free call,
-    resolved once per distinct (payer, kind, country)."""
-    n_countries = max(len(attempts.countries), 1)
-    key = ((payer.astype(np.int64) + 1) * 16 + kind) * n_countries + country
-    uniq, inv = np.unique(key, return_inverse=True)
-    domestic, pool_cap, free_cap = [], [], []
-    for kv in uniq.tolist():
-        pk, c = divmod(kv, n_countries)
-        p, k = divmod(pk, 16)
-        p -= 1
-        route = account.route(p, k, attempts.countries[c])
-        domestic.append("Domestic" if route.domestic else "International")
-        pool_cap.append(route.pool.capability if route.pool is not None else "")
-        free_cap.append(_free_capability(_KIND_OF[k], world.users[p] if p != TENANT else None))
-    return inv, domestic, pool_cap, free_cap
+def _take(texts: pa.Array, idx: np.ndarray) -> pa.Array:
+    return texts.take(pa.array(np.asarray(idx, dtype=np.int64)))
+
+
+_ROUTE_FIELDS = tuple(f.name for f in dataclasses.fields(Payer) if f.name != "upn")
+
+
+class CdrCells:
+    """What every block of a run's CDR looks up, built once per run: the users' cells, the
+    numbers, the per-kind and per-country texts, and the route cells (Domestic/International,
+    the capability of a pool-paid or a free call) per payer class, kind and country. A route
+    depends on its payer only through country, licences and dial-out policy (models.account
+    Payer, less the upn), so 10,000 users resolve as a handful of classes."""
+
+    def __init__(self, world, attempts, run):
+        self.world, self.attempts, self.account = world, attempts, run.account
+        users = world.users
+        self.n_users = len(users)
+        self.user = {name: _texts([get(u) for u in users] + [""]) for name, get in (
+            ("home", lambda u: u.country), ("object_id", lambda u: inert(u.object_id)),
+            ("upn", lambda u: inert(u.upn)), ("display_name", lambda u: inert(u.display_name)))}
+        services = [inert(s) for s in (attempts.service_numbers or [tf.number for tf in world.toll_free])]
+        self.n_services = len(services)
+        # own numbers: a user's (or "" for the tenant), then the service numbers (or "")
+        self.own = _texts([inert(u.number) for u in users] + [""] + services + [""])
+        self.tf_country = _texts([tf.country for tf in world.toll_free] + [""])
+        countries = attempts.countries
+        self.country = _texts(countries)
+        self.country_name = _texts([country_name(c) for c in countries])
+        self.stem = _texts([_number_stem(c) for c in countries])
+        kinds = [_KIND_OF.get(k) for k in range(max(_KIND_OF) + 1)]
+        self.kinds = kinds
+        self.inbound = np.array([k in INBOUND for k in kinds])
+        self.own_is_service = np.array([k in _OWN_IS_SERVICE for k in kinds])
+        self.call_type = _texts([CALL_TYPE.get(k, "") for k in kinds])
+        self.direction = _texts(["Inbound" if k in INBOUND else "Outbound" for k in kinds])
+        self.number_type = _texts([_number_type(k) if k is not None else "" for k in kinds])
+        classes: dict = {}
+        rep = [TENANT]                    # class 0: the tenant (payer -1); then one per distinct payer
+        of = [0]
+        for i, p in enumerate(world.payers):
+            key = tuple(getattr(p, f) for f in _ROUTE_FIELDS)
+            if key not in classes:
+                classes[key] = len(rep)
+                rep.append(i)
+            of.append(classes[key])
+        self.class_rep = rep
+        self.class_of = np.array(of, np.int64)
+        self._routes: dict[int, tuple[bool, str, str]] = {}
+
+    def routes(self, payer, kind, country):
+        """(row -> distinct key, domestic of each key, pool capability of each, free capability of each)."""
+        nc = max(len(self.attempts.countries), 1)
+        key = (self.class_of[payer + 1] * 16 + kind) * nc + country
+        uniq, inv = np.unique(key, return_inverse=True)
+        cells = []
+        for kv in uniq.tolist():
+            if kv not in self._routes:
+                ck, c = divmod(kv, nc)
+                cls, k = divmod(ck, 16)
+                p = self.class_rep[cls]
+                route = self.account.route(p, k, self.attempts.countries[c])
+                self._routes[kv] = (route.domestic, route.pool.capability if route.pool is not None else "",
+                                    _free_capability(_KIND_OF[k], self.world.users[p] if p != TENANT else None))
+            cells.append(self._routes[kv])
+        domestic, pool_cap, free_cap = zip(*cells) if cells else ((), (), ())
+        return inv.reshape(-1), np.array(domestic, bool), list(pool_cap), list(free_cap)
 
 
 CDR_BLOCK = 1 << 18          # connected calls built and written per block (bounded memory)
@@ -131,14 +177,17 @@ CDR_BLOCK = 1 << 18          # connected calls built and written per block (boun
 def cdr_tables(world, attempts, run, ids: CallIds, block: int = CDR_BLOCK):
     """R12 rows of every connected call, in attempt order: tables of at most `block` rows."""
     rows = np.flatnonzero(np.asarray(run.outcomes.connected) >= 0)
+    cells = CdrCells(world, attempts, run)
     for b in range(0, max(len(rows), 1), block):
-        yield cdr_table(world, attempts, run, ids, rows[b:b + block])
+        yield cdr_table(world, attempts, run, ids, rows[b:b + block], cells)
 
 
-def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None) -> pa.Table:
+def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None,
+              cells: CdrCells | None = None) -> pa.Table:
     """R12 rows of the connected calls `ix` (default: all), in attempt order, as typed columns
     (see tablefile)."""
     out = run.outcomes
+    cells = cells or CdrCells(world, attempts, run)
     connected = np.asarray(out.connected)
     ix = np.flatnonzero(connected >= 0) if ix is None else ix
     secs = connected[ix].astype(np.int64)
@@ -147,40 +196,31 @@ def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None) 
     payer = attempts.payer[ix].astype(np.int64)
     country = attempts.country[ix].astype(np.int64)
     paid = np.asarray(out.paid)[ix]
-    countries = attempts.countries
-    users = _user_cells(world)
-    user_ix = np.where(payer == TENANT, len(world.users), payer)
     is_user = payer != TENANT
+    user_ix = np.where(is_user, payer, cells.n_users)
+    inbound = pa.array(cells.inbound[kind])
 
-    kinds = [_KIND_OF.get(k) for k in range(max(_KIND_OF) + 1)]
-    inbound = np.array([k in INBOUND for k in kinds])[kind]
-    own_is_service = np.array([k in _OWN_IS_SERVICE for k in kinds])[kind]
-
-    services = [inert(s) for s in (attempts.service_numbers or [tf.number for tf in world.toll_free])] + [""]
     tfi = attempts.tf[ix].astype(np.int64)
-    service_ix = np.where((tfi >= 0) & (tfi < len(services) - 1), tfi, len(services) - 1)
-    has_service = service_ix < len(services) - 1
+    known_service = (tfi >= 0) & (tfi < cells.n_services)
     # own number: the user's, else the service number; a service call shows the service number
-    own = pc.if_else(pa.array(own_is_service & has_service | ~is_user),
-                     lookup(services, service_ix), lookup(users["number"], user_ix))
+    own = _take(cells.own, np.where(cells.own_is_service[kind] & known_service | ~is_user,
+                                    cells.n_users + 1 + np.where(known_service, tfi, cells.n_services), user_ix))
     if attempts.numbers:
         far = inert_texts([attempts.numbers[i] for i in ix.tolist()])
     else:
         last4 = np.empty((len(ix), 4), np.uint8)
         digits(last4, 0, (ix.astype(np.int64) * 7919) % 10000, 4)
-        far = pc.binary_join_element_wise(lookup([_number_stem(c) for c in countries], country),
-                                          fixed_text(last4), "")
-    inbound_a = pa.array(inbound)
-    toll_free_country = [tf.country for tf in world.toll_free]
-    known = (tfi >= 0) & (tfi < len(toll_free_country))
-    home = pc.if_else(pa.array(is_user), lookup(users["home"], user_ix),
-                      pc.if_else(pa.array(known), lookup(toll_free_country + [""],
-                                                         np.where(known, tfi, len(toll_free_country))),
-                                 lookup(countries, country)))
-    inv, domestic, pool_cap, free_cap = _route_cells(world, attempts, run.account, payer, kind, country)
-    credits = CAPABILITY[Licence.COMMUNICATIONS_CREDITS]
-    capability = pc.if_else(pa.array(paid & 2 > 0), credits,
-                            pc.if_else(pa.array(paid & 1 > 0), lookup(pool_cap, inv), lookup(free_cap, inv)))
+        far = pc.binary_join_element_wise(_take(cells.stem, country), fixed_text(last4), "")
+    n_tf = len(cells.tf_country) - 1
+    known = (tfi >= 0) & (tfi < n_tf)
+    home = pc.if_else(pa.array(is_user), _take(cells.user["home"], user_ix),
+                      pc.if_else(pa.array(known), _take(cells.tf_country, np.where(known, tfi, n_tf)),
+                                 _take(cells.country, country)))
+    inv, domestic, pool_cap, free_cap = cells.routes(payer, kind, country)
+    u = len(free_cap)
+    # capability: Communications Credits when credits paid, else the pool's, else the free call's
+    capability = _take(_texts(free_cap + pool_cap + [CAPABILITY[Licence.COMMUNICATIONS_CREDITS]]),
+                       np.where(paid & 2 > 0, 2 * u, np.where(paid & 1 > 0, u + inv, inv)))
     conf = attempts.conf[ix]
     if attempts.conference_ids:
         names = [inert(c) for c in attempts.conference_ids] + [""]
@@ -190,13 +230,12 @@ def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None) 
     n = len(ix)
     columns = [
         ids.usage_column(ix), ids.call_column(ix), conference,
-        home, lookup(users["object_id"], user_ix), lookup(users["upn"], user_ix),
-        lookup(users["display_name"], user_ix),
-        pc.if_else(inbound_a, far, own), lookup([CALL_TYPE.get(k, "") for k in kinds], kind),
-        lookup(["Inbound" if k in INBOUND else "Outbound" for k in kinds], kind),
-        lookup([_number_type(k) if k is not None else "" for k in kinds], kind),
-        lookup(domestic, inv), lookup([country_name(c) for c in countries], country),
-        pc.if_else(inbound_a, own, far), lookup(countries, country),
+        home, _take(cells.user["object_id"], user_ix), _take(cells.user["upn"], user_ix),
+        _take(cells.user["display_name"], user_ix),
+        pc.if_else(inbound, far, own), _take(cells.call_type, kind), _take(cells.direction, kind),
+        _take(cells.number_type, kind),
+        _take(_texts(["International", "Domestic"]), domestic[inv]), _take(cells.country_name, country),
+        pc.if_else(inbound, own, far), _take(cells.country, country),
         timestamps(world.clock, start), timestamps(world.clock, start + secs), pa.array(secs),
         money2(np.asarray(out.fee)[ix]), money2(np.asarray(out.charge)[ix]),
         pa.repeat(world.scenario.currency, n), capability, pa.repeat("Microsoft", n), pa.repeat("Microsoft", n),

@@ -15,9 +15,6 @@ import pyarrow as pa
 
 from .folder import inert
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
 def fixed_text(cells: np.ndarray) -> pa.Array:
     """An (n, w) uint8 matrix of ASCII -> a pyarrow string array of n cells of w characters."""
     n, w = cells.shape
@@ -36,8 +33,24 @@ def digits(out: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _clock_texts() -> np.ndarray:
+    """'HH:MM:SSZ' of every second of a day, as 9-byte cells."""
+    sec = np.arange(86400)
+    out = np.empty((86400, 9), np.uint8)
+    digits(out, 0, sec // 3600, 2)
+    digits(out, 3, sec // 60 % 60, 2)
+    digits(out, 6, sec % 60, 2)
+    out[:, 2] = out[:, 5] = ord(":")
+    out[:, 8] = ord("Z")
+    return out.view("S9").reshape(-1)
+
+
+_CLOCK = _clock_texts()
+
+
 def iso_times(stamps: pa.Array) -> pa.Array:
-    """'2026-01-05T14:03:00Z' of each UTC timestamp (seconds), as Clock.iso writes it."""
+    """'2026-01-05T14:03:00Z' of each UTC timestamp (seconds), as Clock.iso writes it: the day's
+    text and the time of day's, each gathered from a table of the distinct values."""
     seconds = stamps.cast(pa.timestamp("s", tz="UTC"))      # Parquet gives them back in ms
     since = np.asarray(seconds.cast(pa.int64()).fill_null(0), dtype=np.int64)
     n = len(since)
@@ -45,17 +58,12 @@ def iso_times(stamps: pa.Array) -> pa.Array:
         return pa.array([], pa.string())
     day, sec = np.divmod(since, 86400)
     d0 = int(day.min())
-    days = [(_EPOCH + timedelta(days=d)).strftime("%Y-%m-%dT") for d in range(d0, int(day.max()) + 1)]
-    out = np.empty((n, 20), np.uint8)
-    out[:, :11] = np.frombuffer("".join(days).encode(), np.uint8).reshape(-1, 11)[day - d0]
-    h, rest = np.divmod(sec, 3600)
-    m, s = np.divmod(rest, 60)
-    digits(out, 11, h, 2)
-    digits(out, 14, m, 2)
-    digits(out, 17, s, 2)
-    out[:, 13] = out[:, 16] = ord(":")
-    out[:, 19] = ord("Z")
-    return fixed_text(out)
+    days = np.array([(_EPOCH + timedelta(days=d)).strftime("%Y-%m-%dT").encode()
+                     for d in range(d0, int(day.max()) + 1)], "S11")
+    out = np.empty(n, [("day", "S11"), ("time", "S9")])
+    out["day"] = days[day - d0]
+    out["time"] = _CLOCK[sec]
+    return fixed_text(out.view(np.uint8).reshape(n, 20))
 
 
 def timestamps(clock, t: np.ndarray) -> pa.Array:
@@ -65,17 +73,19 @@ def timestamps(clock, t: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(t, dtype=np.int64) + epoch, pa.timestamp("s", tz="UTC"))
 
 
+# the two hex digits of every byte, as one uint16 cell (so a byte becomes its text in one gather)
+_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % b for b in range(256)), np.uint16)
+
+
 def guids(base: int, idx: np.ndarray) -> pa.Array:
     """guid_v4(base + i) for every i in idx: a version-4 GUID text of the 128-bit (base + i)."""
     i = np.asarray(idx, dtype=np.uint64)
     lo = np.uint64(base & (2**64 - 1)) + i           # uint64 wraps: the carry goes into hi
     hi = np.uint64((base >> 64) & (2**64 - 1)) + (lo < i).astype(np.uint64)
-    lo = (lo & np.uint64(~(0xC000 << 48) & (2**64 - 1))) | np.uint64(0x8000 << 48)
-    hi = (hi & np.uint64(~0xF000 & (2**64 - 1))) | np.uint64(0x4000)
-    nib = np.empty((len(i), 32), np.uint8)
-    for k in range(16):
-        nib[:, 15 - k] = _HEX[(hi >> np.uint64(4 * k)) & np.uint64(15)]
-        nib[:, 31 - k] = _HEX[(lo >> np.uint64(4 * k)) & np.uint64(15)]
+    words = np.empty((len(i), 2), ">u8")             # big-endian: the bytes in the GUID's order
+    words[:, 0] = (hi & np.uint64(~0xF000 & (2**64 - 1))) | np.uint64(0x4000)
+    words[:, 1] = (lo & np.uint64(~(0xC000 << 48) & (2**64 - 1))) | np.uint64(0x8000 << 48)
+    nib = _HEX_PAIRS[words.view(np.uint8)].view(np.uint8).reshape(len(i), 32)
     out = np.full((len(i), 36), ord("-"), np.uint8)
     for a, b, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         out[:, at:at + b - a] = nib[:, a:b]

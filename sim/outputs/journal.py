@@ -61,9 +61,12 @@ def per_call(c: dict) -> tuple[np.ndarray, np.ndarray]:
     return rows, amounts[rows]
 
 
-def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
-    """ledger.csv's columns; usage_column(attempt numbers) gives their UsageIds."""
-    c = journal_columns(journal)
+LEDGER_BLOCK = 1 << 18       # rows built and written per block (bounded memory)
+
+
+def ledger_tables(clock, c: dict, usage_column, mode: str = "calls", block: int = LEDGER_BLOCK):
+    """ledger.csv's columns from the journal's columns `c` (journal_columns), in blocks of at most
+    `block` rows; usage_column(attempt numbers) gives their UsageIds."""
     if mode == "increments":
         rows = np.arange(len(c["t"]))
         amount, balance = c["amount"], c["balance"]
@@ -71,6 +74,18 @@ def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
         rows, amount = per_call(c)
         kind = c["kind"][rows]
         balance = np.cumsum(np.where(kind == KINDS.index(PURCHASE), amount, -amount))
+    texts = np.fromiter(c["texts"], dtype=np.int64, count=len(c["texts"]))
+    for b in range(0, max(len(rows), 1), block):
+        part = slice(b, b + block)
+        yield _ledger_block(clock, c, usage_column, rows[part], amount[part], balance[part], texts)
+
+
+def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
+    """ledger.csv's columns as one table."""
+    return next(ledger_tables(clock, journal_columns(journal), usage_column, mode, block=max(len(journal), 1)))
+
+
+def _ledger_block(clock, c: dict, usage_column, rows, amount, balance, text_rows) -> pa.Table:
     n = len(rows)
     usage, lot = c["usage"][rows], c["lot"][rows]
     numbered = usage >= 0
@@ -78,8 +93,8 @@ def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
         if numbered.any() else pa.repeat("", n)
     notes = pa.repeat("", n)
     texts = c["texts"]
-    if texts:
-        at = np.flatnonzero(np.isin(rows, np.fromiter(texts, dtype=np.int64)))
+    at = np.flatnonzero(np.isin(rows, text_rows)) if len(text_rows) else ()
+    if len(at):
         mask = np.zeros(n, dtype=bool)
         mask[at] = True
         text_usage = [texts[r][0] for r in rows[at].tolist()]

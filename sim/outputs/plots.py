@@ -64,12 +64,13 @@ def _envelope(t: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.n
     return x, v
 
 
-def balance_plot(path: Path, world, attempts, run) -> None:
-    """Write `path` (balance.png) for one policy's replication-0 run."""
-    _save(balance_figure(world, attempts, run), path)
+def balance_plot(path: Path, world, attempts, run, cols: dict | None = None) -> None:
+    """Write `path` (balance.png) for one policy's replication-0 run; `cols`: its journal's
+    columns when already read (journal_columns)."""
+    _save(balance_figure(world, attempts, run, cols), path)
 
 
-def balance_figure(world, attempts, run) -> Figure:
+def balance_figure(world, attempts, run, cols: dict | None = None) -> Figure:
     """The balance figure. Its artists carry gids for tests: 'balance' (the line), 'trigger',
     'purchases', 'recharges', 'recharge_failed', 'expiries', 'exhausted', 'blocked', 'cut'."""
     account = run.account
@@ -83,7 +84,8 @@ def balance_figure(world, attempts, run) -> Figure:
     def when(seconds) -> np.ndarray:
         return start + np.asarray(seconds, dtype="int64").astype("timedelta64[s]")
 
-    cols = journal_columns(journal)          # whole columns: no Python loop over millions of rows
+    if cols is None:
+        cols = journal_columns(journal)      # whole columns: no Python loop over millions of rows
     t = cols["t"]
     bal = cols["balance"] / SCALE
     # The balance before the first entry is 0; it holds until the end of the horizon.

@@ -19,7 +19,7 @@ from models.money import format_money
 from .cdr import CallIds, cdr_table, cdr_tables
 from .columns import decimals, lookup, timestamps
 from .folder import inert, write_csv as _csv
-from .journal import LEDGER_COLUMNS, ledger_table
+from .journal import LEDGER_COLUMNS, journal_columns, ledger_tables
 from .tablefile import as_text, write_table
 
 NOTIFICATION_COLUMNS = ["time", "kind", "detail"]
@@ -56,8 +56,8 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
     else:
         write_table(folder, "cdr", map(lambda t: _totalled(t, totals), cdr_tables(world, attempts, run, ids)),
                     options.fmt)
-    write_table(folder, "ledger", ledger_table(clock, account.ledger.journal, ids.usage_column, options.journal),
-                options.fmt)
+    journal = journal_columns(account.ledger.journal)     # read once: the ledger and balance.png
+    write_table(folder, "ledger", ledger_tables(clock, journal, ids.usage_column, options.journal), options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
          ([clock.iso(t), kind, inert(_detail(kind, detail))] for t, kind, detail in account.notifications))
     write_table(folder, "disruptions", disruptions_table(world, ids, account.disruptions), options.fmt)
@@ -65,7 +65,7 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
          ([m, c, cap, scope, _minutes(total), _minutes(used), _minutes(avail)]
           for m, c, cap, scope, total, used, avail in account.pools.report))
     from .plots import balance_plot
-    balance_plot(folder / "balance.png", world, attempts, run)
+    balance_plot(folder / "balance.png", world, attempts, run, journal)
     return {"total": f"{totals['total']:.2f}", "rows": totals["rows"]}
 
 

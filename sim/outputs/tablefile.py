@@ -33,7 +33,8 @@ def as_text(table: pa.Table) -> pa.Table:
     """The table as the CSV shows it: timestamps as ISO text, decimals as text; ints stay ints."""
     cols = []
     for col in table.columns:
-        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if isinstance(col, pa.ChunkedArray):            # one chunk: no copy (combine_chunks copies)
+            col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
         if pa.types.is_timestamp(col.type):
             col = iso_times(col)
         elif pa.types.is_decimal(col.type):
