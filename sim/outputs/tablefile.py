@@ -15,6 +15,7 @@ import csv
 import io
 import itertools
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -78,13 +79,16 @@ def write_csv_table(path: Path, table: pa.Table) -> None:
 
 def write_table(folder: Path, name: str, tables: pa.Table | Iterable[pa.Table], fmt: str = "csv") -> None:
     """folder/name.csv and / or folder/name.parquet, as `fmt` ('csv', 'parquet' or 'both') says,
-    from one table or from its blocks of rows in order (bounded memory: one block at a time)."""
+    from one table or from its blocks of rows in order (bounded memory: at most two blocks at a
+    time). A block is written by a writer thread while the next one is built: pyarrow's writers
+    and most of numpy run without the GIL, so building and writing overlap on two cores."""
     blocks = [tables] if isinstance(tables, pa.Table) else tables
     folder = Path(folder)
     with contextlib.ExitStack() as stack:
         f = stack.enter_context((folder / f"{name}.csv").open("wb")) if fmt in ("csv", "both") else None
-        parquet = None
-        for table in blocks:
+        parquet = []
+
+        def write(table: pa.Table) -> None:
             if f is not None:
                 if f.tell() == 0:
                     header = io.StringIO()
@@ -92,10 +96,19 @@ def write_table(folder: Path, name: str, tables: pa.Table | Iterable[pa.Table], 
                     f.write(header.getvalue().encode("utf-8"))
                 _write_csv_rows(f, table)
             if fmt in ("parquet", "both"):
-                if parquet is None:
+                if not parquet:
                     import pyarrow.parquet as pq
-                    parquet = stack.enter_context(pq.ParquetWriter(folder / f"{name}.parquet", table.schema))
-                parquet.write_table(table)
+                    parquet.append(stack.enter_context(pq.ParquetWriter(folder / f"{name}.parquet", table.schema)))
+                parquet[0].write_table(table)
+
+        writer = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix=f"write-{name}"))
+        pending = None
+        for table in blocks:
+            if pending is not None:
+                pending.result()          # in order, one block behind; raises the writer's error
+            pending = writer.submit(write, table)
+        if pending is not None:
+            pending.result()
 
 
 def head_rows(folder: Path, name: str, limit: int | None = None) -> tuple[list[str], Iterator[list[str]]]:
