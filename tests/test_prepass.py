@@ -299,6 +299,23 @@ def test_r6_when_funds_last_the_mixed_call_is_planned_and_the_pool_pays_after_th
     assert pre.mixed.tolist() == [False, True]
 
 
+def test_one_prepass_serves_every_policy_of_the_replication_unchanged():
+    """The pre-pass is policy-independent (R4: pools pay before credits under every policy):
+    `simulate` builds it once per (world, attempts) and every policy reuses it, whether it is
+    billed by the planned path (funds last, postpay) or replans (a cut, a block); no run
+    changes it, and each policy's results equal the exact loop's."""
+    w, _, a, feb1 = replan_case(0)
+    pre = prepass.prepass_for(w, Policy("first"), a)
+    before = (pre.loop.tolist(), pre.cuts, pre.used, pre.used_at_measure, pre.mixed.tolist(), pre.before, pre.total,
+              list(pre.disruptions), pre.affected, pre.connected.tolist(), pre.paid.tolist())
+    snapshot = repr(before)
+    for policy in (Policy("cut", PREPAID, 395), Policy("lasts", PREPAID, 10000), Policy("postpay", POSTPAY),
+                   Policy("blocked", PREPAID, 0), Policy("lasts again", PREPAID, 10000)):
+        agree(w, policy, a)
+        assert prepass.prepass_for(w, policy, a) is pre
+    assert repr(before) == snapshot
+
+
 # ---- the work taken off the loop -------------------------------------------------------------------
 
 def test_prepass_leaves_only_the_attempts_that_reach_credits_or_the_dial_out_pool_to_the_loop():
