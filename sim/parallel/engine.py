@@ -21,11 +21,13 @@ from sim.errors import InputError
 
 from .runner import Job, Task, forget, run_task
 
-# Measured on this project's 2-core machine (benchmarks/README.md): a LocalCluster of two
-# workers is up and has imported the simulator in ~1.5 s; the engine bills ~200,000 calls/s.
-# A run whose serial time S is under START_SECONDS x W/(W-1) finishes sooner without a cluster.
-START_SECONDS = 1.5
-CALLS_PER_SECOND = 200_000
+# Measured on this project's 2-core machine (benchmarks/README.md, 2026-12-01): a LocalCluster
+# of two workers is up and has imported the simulator in ~4 s (2.7 s + 1.6 s, load ~4), and each
+# worker generates its replications' traffic and pre-pass again; the engine bills ~300,000
+# calls/s on the example scenarios. A run whose serial time S is under START_SECONDS x W/(W-1)
+# finishes sooner without a cluster (`make run`'s example: 7 s serial, 13 s on two workers).
+START_SECONDS = 4.0
+CALLS_PER_SECOND = 300_000
 KEEP_COST = 4        # a task that keeps records and writes its files costs ~4 plain ones
 RETRIES = 3          # a task whose worker died is rerun (same inputs, same result)
 
