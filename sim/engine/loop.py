@@ -59,6 +59,18 @@ class Outcomes:
     fee: array              # connection fee
     paid: array             # bit 1: a pool paid an increment; bit 2: credits did
 
+    def finisher(self):
+        """finish(call, seconds connected): write a call's outcome (a closure: the hot path's)."""
+        connected, charge, fee, paid = self.connected, self.charge, self.fee, self.paid
+
+        def finish(call: Call, seconds: int) -> None:
+            i = call.idx
+            connected[i] = seconds
+            charge[i] = call.charge
+            fee[i] = call.fee
+            paid[i] = (1 if call.pool_increments else 0) | (2 if call.credit_increments else 0)
+        return finish
+
 
 @dataclass
 class Checkpoint:
@@ -161,14 +173,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     if keep_records:
         out = checkpoint.outcomes if checkpoint else Outcomes(
             array("i", [-1]) * n, array("q", [0]) * n, array("q", [0]) * n, array("b", [0]) * n)
-        connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
-
-        def finish(call: Call, seconds: int) -> None:
-            i = call.idx
-            connected[i] = seconds
-            charge[i] = call.charge
-            fee[i] = call.fee
-            paid[i] = (1 if call.pool_increments else 0) | (2 if call.credit_increments else 0)
+        finish = out.finisher()
     else:
         out = None
         finish = None

@@ -127,13 +127,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
         out = Outcomes(array("i", pre.connected.tobytes()), array("q", [0]) * len(attempts),
                        array("q", [0]) * len(attempts), array("b", pre.paid.tobytes()))
         connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
-
-        def finish(call: Call, seconds: int) -> None:
-            i = call.idx
-            connected[i] = seconds
-            charge[i] = call.charge
-            fee[i] = call.fee
-            paid[i] = (1 if call.pool_increments else 0) | (2 if call.credit_increments else 0)
+        finish = out.finisher()
     else:
         out = finish = None
 
