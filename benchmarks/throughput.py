@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -160,7 +161,7 @@ def peak_rss_mb() -> float:
 
 
 def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_run: bool = True,
-            profile: str | None = None, fmt: str = "csv", journal: str = "calls") -> dict:
+            profile: str | None = None, fmt: str = "csv", journal: str = "calls", records: bool = False) -> dict:
     from sim.engine.loop import simulate
     from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
     from sim.engine.traffic import generate
@@ -182,6 +183,16 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
     t0 = time.perf_counter()
     run = simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=cdr)
     sim_s = time.perf_counter() - t0
+    loop_s = records_s = None
+    if records:
+        # the policy's own part, the replication's pre-pass already built (as for a second policy):
+        # without records, then keeping every record (replication 0, files not written)
+        t0 = time.perf_counter()
+        simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=False)
+        loop_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=True)
+        records_s = time.perf_counter() - t0
     write_s = rows_written = tables_s = None
     if cdr:
         from sim.outputs.policy_files import FileOptions, write_policy_files
@@ -230,6 +241,8 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
         "skeleton_seconds": round(skel_s, 3) if skel_s is not None else None,
         "skeleton_calls_per_second": round(n / skel_s) if skel_s else None,
         "ratio": round((n / total) / (n / skel_s), 3) if skel_s and total else None,
+        "policy_seconds": round(loop_s, 3) if loop_s is not None else None,
+        "policy_records_seconds": round(records_s, 3) if records_s is not None else None,
         "cdr": cdr,
         "write_seconds": round(write_s, 3) if write_s is not None else None,
         "format": fmt if cdr else None,
@@ -256,6 +269,9 @@ def _table(r: dict) -> str:
     if r["skeleton_seconds"] is not None:
         rows += [("bare SimPy skeleton", f"{r['skeleton_seconds']:.2f} s = {r['skeleton_calls_per_second']:,} calls/s"),
                  ("ratio full / skeleton", f"{r['ratio']:.3f}")]
+    if r.get("policy_seconds") is not None:
+        rows.append(("one more policy (pre-pass shared)", f"{r['policy_seconds']:.2f} s without records, "
+                     f"{r['policy_records_seconds']:.2f} s keeping every record"))
     if r["cdr"]:
         rows.append(("write files (cdr, ledger, ..., png)", f"{r['write_seconds']:.2f} s"))
         rows.append((f"per-call tables ({r['format']}, journal {r['journal']})",
@@ -278,11 +294,21 @@ def main(argv=None) -> int:
     ap.add_argument("--journal", choices=("calls", "increments"), default="calls", help="with --cdr: ledger rows")
     ap.add_argument("--no-skeleton", action="store_true", help="skip the bare SimPy run")
     ap.add_argument("--profile", metavar="FILE", help="pyinstrument profile of simulate (+ CSV writing) to FILE")
+    ap.add_argument("--records", action="store_true",
+                    help="also time one more policy on the same attempts (pre-pass shared), without and with "
+                         "records (replication 0's path, no files)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N", help="N runs; prints each and the median ratio")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = ap.parse_args(argv)
-    r = measure(args.users, args.days, args.seed, cdr=args.cdr, skeleton_run=not args.no_skeleton,
-                profile=args.profile, fmt=args.format, journal=args.journal)
-    print(json.dumps(r) if args.json else _table(r))
+    ratios = []
+    for _ in range(args.repeat):
+        r = measure(args.users, args.days, args.seed, cdr=args.cdr, skeleton_run=not args.no_skeleton,
+                    profile=args.profile, fmt=args.format, journal=args.journal, records=args.records)
+        print(json.dumps(r) if args.json else _table(r), flush=True)
+        ratios.append(r["ratio"])
+    if args.repeat > 1 and None not in ratios:
+        print(f"ratio over {len(ratios)} runs: {', '.join(f'{x:.3f}' for x in ratios)}; "
+              f"median {statistics.median(ratios):.3f}")
     return 0
 
 
