@@ -421,10 +421,16 @@ def test_property_planned_path_equals_the_exact_loop():
     """R4-R12 on random tenants: with records, every observable (journal, per-call outcomes,
     notifications, disruptions, pool report, counters) and the metrics (monthly figures
     included) of `simulate` equal the exact one-event-per-increment loop's; without records the
-    totals, lots, recharges, pools and metrics do. A fixed-seed run must take both the planned
+    totals, lots, recharges, pools and metrics do. The pre-pass leaves to the loop exactly the
+    attempts the exact loop asks the credits to pay for (paid, overdrawn or refused for funds),
+    and those on the dial-out pool (R5, alerts). A fixed-seed run must take both the planned
     path and the Replan fallback at least once (counted, not assumed)."""
+    from sim.engine.funding import EngineAccount
+
     seen = Counter()
     simulate_planned = planned.simulate_planned
+    fund = EngineAccount.fund
+    reached: set[int] = set()
 
     def counting(*args):
         try:
@@ -435,12 +441,25 @@ def test_property_planned_path_equals_the_exact_loop():
         seen["planned"] += 1
         return out
 
+    def logging(self, call, t):
+        credits = call.credit_increments
+        reason = fund(self, call, t)
+        if type(self) is EngineAccount and (call.credit_increments > credits or reason == Reason.INSUFFICIENT_FUNDS):
+            reached.add(call.idx)
+        return reason
+
     @settings(max_examples=150, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(tenant_months())
     def check(case):
+        w, policy, a, seed = case
+        reached.clear()
         agree(*case)
+        pre = prepass.prepass_for(w, policy, a)
+        dial_out = {i for i in range(len(a)) if (r := pre.routes[pre.route_of[i]]).pool is not None
+                    and r.pool.alerts and r.block is None and a.duration[i] > 0}
+        assert set(pre.loop.tolist()) == reached | dial_out
 
-    with mock.patch.object(planned, "simulate_planned", counting):
+    with mock.patch.object(planned, "simulate_planned", counting), mock.patch.object(EngineAccount, "fund", logging):
         check()
     assert seen["planned"] > 0 and seen["replan"] > 0, seen
