@@ -92,8 +92,13 @@ def prepass_for(world, policy, attempts) -> Prepass | None:
         if ref() is attempts and w is world:
             return pre
     pre = build(world, policy, attempts)
-    _CACHE[:] = [*_CACHE[-1:], (weakref.ref(attempts), world, pre)]
+    _CACHE[:] = [*(e for e in _CACHE[-1:] if e[0]() is not None), (weakref.ref(attempts), world, pre)]
     return pre
+
+
+def forget() -> None:
+    """Drop the cached pre-passes (with the runner's cached traffic, when a run ends)."""
+    _CACHE.clear()
 
 
 def _route_table(world, policy, attempts):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.engine import prepass
 from sim.engine.loop import simulate
 from sim.analysis.metrics import metrics_of
 
@@ -75,6 +76,7 @@ def forget(token: str | None = None) -> None:
     """Drop cached traffic (of one job, or all): the attempts of a finished run are not kept alive."""
     for key in [k for k in _CACHE if token is None or k[0] == token]:
         del _CACHE[key]
+    prepass.forget()
 
 
 @dataclass(frozen=True)
