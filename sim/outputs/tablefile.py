@@ -109,6 +109,7 @@ def write_table(folder: Path, name: str, tables: pa.Table | Iterable[pa.Table], 
             pending = writer.submit(write, table)
         if pending is not None:
             pending.result()
+    pa.default_memory_pool().release_unused()      # give the blocks' memory back (mimalloc keeps it)
 
 
 def head_rows(folder: Path, name: str, limit: int | None = None) -> tuple[list[str], Iterator[list[str]]]:
