@@ -73,8 +73,11 @@ def timestamps(clock, t: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(t, dtype=np.int64) + epoch, pa.timestamp("s", tz="UTC"))
 
 
-# the two hex digits of every byte, as one uint16 cell (so a byte becomes its text in one gather)
-_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % b for b in range(256)), np.uint16)
+# the four hex digits of every 16-bit value, as one 4-byte cell; a GUID is 8 of them and 4 dashes
+_HEX4 = np.frombuffer(b"".join(b"%04x" % v for v in range(1 << 16)), np.uint32)
+_GUID = np.dtype({"names": [f"g{k}" for k in range(8)] + [f"d{k}" for k in range(4)],
+                  "formats": ["u4"] * 8 + ["u1"] * 4,
+                  "offsets": [0, 4, 9, 14, 19, 24, 28, 32, 8, 13, 18, 23], "itemsize": 36})
 
 
 def guids(base: int, idx: np.ndarray) -> pa.Array:
@@ -85,11 +88,13 @@ def guids(base: int, idx: np.ndarray) -> pa.Array:
     words = np.empty((len(i), 2), ">u8")             # big-endian: the bytes in the GUID's order
     words[:, 0] = (hi & np.uint64(~0xF000 & (2**64 - 1))) | np.uint64(0x4000)
     words[:, 1] = (lo & np.uint64(~(0xC000 << 48) & (2**64 - 1))) | np.uint64(0x8000 << 48)
-    nib = _HEX_PAIRS[words.view(np.uint8)].view(np.uint8).reshape(len(i), 32)
-    out = np.full((len(i), 36), ord("-"), np.uint8)
-    for a, b, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
-        out[:, at:at + b - a] = nib[:, a:b]
-    return fixed_text(out)
+    quads = words.view(">u2")                        # 8 groups of 4 hex digits
+    out = np.empty(len(i), _GUID)
+    for k in range(8):
+        out[f"g{k}"] = _HEX4[quads[:, k]]
+    for k in range(4):
+        out[f"d{k}"] = ord("-")
+    return fixed_text(out.view(np.uint8).reshape(len(i), 36))
 
 
 def decimals(unscaled: np.ndarray, scale: int) -> pa.Array:
