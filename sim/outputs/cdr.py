@@ -121,14 +121,16 @@ class CdrCells:
         users = world.users
         self.n_users = len(users)
         self.user = {name: _texts([get(u) for u in users] + [""]) for name, get in (
-            ("home", lambda u: u.country), ("object_id", lambda u: inert(u.object_id)),
+            ("object_id", lambda u: inert(u.object_id)),
             ("upn", lambda u: inert(u.upn)), ("display_name", lambda u: inert(u.display_name)))}
         services = [inert(s) for s in (attempts.service_numbers or [tf.number for tf in world.toll_free])]
         self.n_services = len(services)
         # own numbers: a user's (or "" for the tenant), then the service numbers (or "")
         self.own = _texts([inert(u.number) for u in users] + [""] + services + [""])
-        self.tf_country = _texts([tf.country for tf in world.toll_free] + [""])
         countries = attempts.countries
+        # home country: the user's, else the toll-free number's, else the called country
+        self.n_tf = len(world.toll_free)
+        self.home = _texts([u.country for u in users] + [tf.country for tf in world.toll_free] + list(countries))
         self.country = _texts(countries)
         self.country_name = _texts([country_name(c) for c in countries])
         self.stem = _texts([_number_stem(c) for c in countries])
@@ -211,11 +213,9 @@ def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None,
         last4 = np.empty((len(ix), 4), np.uint8)
         digits(last4, 0, (ix.astype(np.int64) * 7919) % 10000, 4)
         far = pc.binary_join_element_wise(_take(cells.stem, country), fixed_text(last4), "")
-    n_tf = len(cells.tf_country) - 1
-    known = (tfi >= 0) & (tfi < n_tf)
-    home = pc.if_else(pa.array(is_user), _take(cells.user["home"], user_ix),
-                      pc.if_else(pa.array(known), _take(cells.tf_country, np.where(known, tfi, n_tf)),
-                                 _take(cells.country, country)))
+    u_n = cells.n_users
+    home = _take(cells.home, np.where(is_user, payer, np.where((tfi >= 0) & (tfi < cells.n_tf), u_n + tfi,
+                                                                u_n + cells.n_tf + country)))
     inv, domestic, pool_cap, free_cap = cells.routes(payer, kind, country)
     u = len(free_cap)
     # capability: Communications Credits when credits paid, else the pool's, else the free call's
