@@ -59,11 +59,12 @@ class Journal(Sequence):
             return
         self._packed.append(1)
 
-    def extend_debit_rows(self, packed: array) -> None:
-        """Append one-lot debit rows given as packed integers, five per row (t, amount,
-        balance_after, lot_id, usage_id), as `debit_row` would one by one."""
-        self._ints.extend(packed)
-        self._packed.extend(b"\x01" * (len(packed) // 5))
+    def extend_debit_rows(self, packed) -> None:
+        """Append one-lot debit rows given as a buffer of native 8-byte integers, five per row
+        (t, amount, balance_after, lot_id, usage_id), as `debit_row` would one by one."""
+        data = memoryview(packed).cast("B")
+        self._ints.frombytes(data)
+        self._packed.extend(b"\x01" * (len(data) // 40))
 
     def _row(self, i: int) -> tuple:
         if self._packed[i]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from unittest import mock
+
 from models.ledger import Ledger
+from sim.engine import ledger_log
 from sim.engine.ledger_log import LoggedLedger, _debits
 
 import numpy as np
@@ -44,7 +47,8 @@ def test_replayed_journal_equals_the_ledgers(ops):
     for k, op in enumerate(ops):
         logged.at(op[1], k)                 # each operation its own event, in order
         _run(logged, [op])
-    replay = logged.replayed()
+    with mock.patch.object(ledger_log, "SLICE", 3):        # runs cut into slices, as a tenant-year's are
+        replay = logged.replayed()
     assert list(replay.journal) == list(exact.journal)
     assert (replay.lot_total, replay.owed, replay.spent, replay.forfeited) == \
         (exact.lot_total, exact.owed, exact.spent, exact.forfeited)

@@ -11,8 +11,6 @@ event per increment; replayed through a fresh Ledger it gives the same journal r
 """
 from __future__ import annotations
 
-from array import array
-
 import numpy as np
 
 from models.ledger import Ledger
@@ -59,47 +57,61 @@ class LoggedLedger(Ledger):
 
     def replayed(self) -> Ledger:
         """A ledger that ran every operation in event order, journal kept. Runs of debits between
-        purchases and expiries are applied as columns (`_debits`)."""
-        n_ops = len(self.ops)
-        held = [np.concatenate([h[k] for h in self.held] + [np.zeros(0, np.int64)]) for k in range(3)]
-        keep = held[2] > 0                 # a zero debit changes nothing and journals nothing
-        ht, hi, ha = (x[keep] for x in held)
-        kind = np.array([op[3] for op in self.ops] + [DEBIT] * len(ht), np.int8)
-        plain = kind == DEBIT              # a debit without overdraft: a candidate for a column run
-        plain[:n_ops] &= np.array([op[3] == DEBIT and not op[4][3] for op in self.ops], bool)
-        t = np.concatenate([np.array([op[4][0] for op in self.ops], np.int64), ht])
-        amount = np.concatenate([np.array([op[4][1] if op[3] == DEBIT else 0 for op in self.ops], np.int64), ha])
-        usage = np.concatenate([np.array([op[4][2] if op[3] == DEBIT else 0 for op in self.ops], np.int64), hi])
+        purchases and expiries are applied as columns (`_debits`), a slice at a time."""
+        ops, n_ops = self.ops, len(self.ops)
+        ht, hi, ha = (np.concatenate([h[k] for h in self.held] + [np.zeros(0, np.int64)]) for k in range(3))
+        self.held = []
+        keep = np.flatnonzero(ha > 0)      # a zero debit changes nothing and journals nothing
+        ht, hi, ha = ht[keep], hi[keep], ha[keep]
+        del keep
+        op_t = np.array([op[4][0] for op in ops], np.int64)
+        op_amount = np.array([op[4][1] if op[3] == DEBIT else 0 for op in ops], np.int64)
+        op_usage = np.array([op[4][2] if op[3] == DEBIT else 0 for op in ops], np.int64)
         # event order: (instant, priority), then the log's own order (a held increment never shares
         # its key with a logged operation, whose event ran instead)
-        when = np.concatenate([np.array([op[0] for op in self.ops], np.int64), ht])
-        prio = np.concatenate([np.array([op[1] for op in self.ops], np.int64), hi])
-        span = int(prio.max(initial=0)) + 16
-        order = np.argsort(when * span + prio + 15, kind="stable")
+        span = max(int(hi.max(initial=0)), max((op[1] for op in ops), default=0)) + 16
+        key = np.concatenate([np.array([op[0] * span + op[1] + 15 for op in ops], np.int64), ht * span + hi + 15])
+        order = np.argsort(key, kind="stable")
+        del key
+        plain = np.concatenate([np.array([op[3] == DEBIT and not op[4][3] for op in ops], bool),
+                                np.ones(len(ht), bool)])[order]      # debits without overdraft, in order
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
+        del plain
+        runs = dict(zip(edges[0::2].tolist(), edges[1::2].tolist()))      # first -> end of each plain run
+
+        def columns(rows: np.ndarray):
+            """(t, amount, usage) of these rows of the merged order."""
+            held = rows >= n_ops
+            h, o = rows[held] - n_ops, rows[~held]
+            cols = [np.empty(len(rows), np.int64) for _ in range(3)]
+            for col, held_col, op_col in zip(cols, (ht, ha, hi), (op_t, op_amount, op_usage)):
+                col[held], col[~held] = held_col[h], op_col[o]
+            return cols
+
         out = Ledger(keep_journal=True, horizon=self.horizon)
-        plain = plain[order]
-        starts = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
-        runs = dict(zip(starts[0::2].tolist(), starts[1::2].tolist()))      # first -> end of each plain run
         k, n = 0, len(order)
         while k < n:
             if k in runs:
-                e = runs[k]
-                rows = order[k:e]
-                if not _debits(out, t[rows], amount[rows], usage[rows]):
-                    for r in rows.tolist():
-                        out.debit(int(t[r]), int(amount[r]), int(usage[r]))
-                k = e
+                for a in range(k, runs[k], SLICE):
+                    t, amount, usage = columns(order[a:min(a + SLICE, runs[k])])
+                    if not _debits(out, t, amount, usage):
+                        for x in zip(t.tolist(), amount.tolist(), usage.tolist()):
+                            out.debit(*x)
+                k = runs[k]
                 continue
             r = int(order[k])
-            kind_r, args = (self.ops[r][3], self.ops[r][4]) if r < n_ops else (DEBIT, None)
-            if kind_r == DEBIT:
+            kind, args = ops[r][3], ops[r][4]            # not a plain debit: a logged operation
+            if kind == DEBIT:
                 out.debit(*args)
-            elif kind_r == PURCHASE:
+            elif kind == PURCHASE:
                 out.purchase(*args)
             else:
                 out.expire(*args)
             k += 1
         return out
+
+
+SLICE = 1 << 20           # debits per column slice: bounds the replay's extra memory
 
 
 def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> bool:
@@ -118,8 +130,10 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     which = np.searchsorted(a_end, cuts, "left")
     lot = np.searchsorted(l_end, cuts, "left")
     ids = np.array([x.id for x in lots], np.int64)
-    rows = np.column_stack([t[which], np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage[which]])
-    out.journal.extend_debit_rows(array("q", rows.astype(np.int64).tobytes()))
+    rows = np.empty((len(cuts), 5), np.int64)
+    rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
+        t[which], np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage[which])
+    out.journal.extend_debit_rows(rows)
     left = np.clip(l_end - total, 0, remaining)
     for x, r in zip(lots, left.tolist()):
         x.remaining = r
