@@ -33,6 +33,12 @@ class EngineAccount(Account):
         self.flush_credits: Callable[[int, int], None] | None = None
         self.release_credits: Callable[[int, int], None] | None = None
 
+    def detach(self) -> None:
+        """After the run: drop the driver's hooks, which hold its event loop and every column it
+        read (hundreds of MB at a tenant-year) alive for as long as the results are kept."""
+        for hook in self._HOOKS:
+            setattr(self, hook, None)
+
     def fund(self, call: Call, t: int) -> str | None:
         pool = call.route.pool
         if pool is not None and pool.remaining < self.inc and self.reserved.get(pool):

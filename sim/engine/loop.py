@@ -267,6 +267,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
             return RunOutput(policy, account, pools, out, checkpoint=cp)
     credits_ahead.flush_all()
     account.close(max(world.horizon, int(env.now)))
+    account.detach()
     return RunOutput(policy, account, pools, out)
 
 

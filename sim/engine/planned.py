@@ -269,4 +269,5 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     if log:
         log.journal = log.replayed().journal
     account.close(max(world.horizon, int(env.now)))
+    account.detach()
     return RunOutput(policy, account, pools, out)
