@@ -32,7 +32,6 @@ from models.calls import FUNDING_REASONS, Reason
 from .world import new_pools
 
 INF = np.iinfo(np.int64).max
-COUNTERS = ("attempts", "connected", "blocked", "cut", "blocked_funding", "cut_funding", "seconds_lost")
 REASONS = [Reason.NO_LICENCE, Reason.DIALOUT_POLICY, Reason.POOL_EXHAUSTED, Reason.NO_CREDITS_LICENCE,
            Reason.INSUFFICIENT_FUNDS, Reason.NO_RATE]
 NONE, POOL_EX, NO_CRED, NO_RATE = -1, REASONS.index(Reason.POOL_EXHAUSTED), REASONS.index(Reason.NO_CREDITS_LICENCE), \
