@@ -218,6 +218,25 @@ class Ledger:
             self._log(t, DEBIT, left, "", usage_id, "overdraft")
         return True
 
+    def live_lots(self) -> list[Lot]:
+        """The lots the next debit draws from, soonest-expiring first."""
+        return self.lots[self._first:]
+
+    def spend_journaled(self, amount: Money) -> None:
+        """What debits totalling `amount` leave in the lots and totals (soonest-expiring first,
+        no overdraft, `area` not kept) when the caller has journaled their rows itself."""
+        if amount > self.lot_total - self.owed or self.owed:
+            raise ValueError("spend_journaled: the live lots cannot pay it")
+        self.spent += amount
+        self.lot_total -= amount
+        for lot in self.lots[self._first:]:
+            take = min(lot.remaining, amount)
+            lot.remaining -= take
+            amount -= take
+            if not amount:
+                break
+        self._skip_empty()
+
     def _skip_empty(self) -> None:
         while self._first < len(self.lots) and self.lots[self._first].remaining == 0:
             self._first += 1

@@ -117,13 +117,12 @@ SLICE = 1 << 20           # debits per column slice: bounds the replay's extra m
 def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> bool:
     """Debit a run in order as columns, journal rows and lots exactly as one `Ledger.debit` each
     would leave them; False (nothing done) when the live lots cannot simply pay it all."""
-    lots = out.lots[out._first:]
+    lots = out.live_lots()
     total = int(amount.sum())
     if out.owed or total > out.lot_total or not all(lot.remaining > 0 for lot in lots):
         return False
     a_end = np.cumsum(amount)                         # where each debit ends, in money drawn so far
-    remaining = np.array([lot.remaining for lot in lots], np.int64)
-    l_end = np.cumsum(remaining)                      # where each lot runs out
+    l_end = np.cumsum([lot.remaining for lot in lots], dtype=np.int64)    # where each lot runs out
     inner = l_end[l_end < total]                      # every row ends at a debit's end or a lot's
     inner = inner[a_end[np.searchsorted(a_end, inner)] != inner]
     cuts = np.insert(a_end, np.searchsorted(a_end, inner), inner)
@@ -134,10 +133,5 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
         t[which], np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage[which])
     out.journal.extend_debit_rows(rows)
-    left = np.clip(l_end - total, 0, remaining)
-    for x, r in zip(lots, left.tolist()):
-        x.remaining = r
-    out._first += int(np.count_nonzero(left == 0))
-    out.lot_total -= total
-    out.spent += total
+    out.spend_journaled(total)
     return True
