@@ -19,7 +19,7 @@ from itertools import count
 
 from sim.errors import InputError
 
-from .runner import Job, Task, forget, run_task
+from .runner import Job, Task, forget, run_task, run_tasks
 
 # Measured on this project's 2-core machine (benchmarks/README.md, 2026-12-01): a LocalCluster
 # of two workers is up and has imported the simulator in ~4 s (2.7 s + 1.6 s, load ~4), and each
@@ -29,6 +29,7 @@ from .runner import Job, Task, forget, run_task
 START_SECONDS = 4.0
 CALLS_PER_SECOND = 300_000
 KEEP_COST = 4        # a task that keeps records and writes its files costs ~4 plain ones
+CHUNK_SECONDS = 0.25  # tasks sent to a worker together: per-task scheduling (~2-10 ms) stays small
 RETRIES = 3          # a task whose worker died is rerun (same inputs, same result)
 
 
@@ -175,6 +176,15 @@ class Engine:
                 bar.update(1)
         return out
 
+    def _chunks(self, job: Job, indices: list[int]) -> list[list[int]]:
+        """Consecutive tasks (so mostly of one replication, whose traffic a worker then generates
+        once) sent as one Dask task of ~CHUNK_SECONDS, but at least 4 per worker thread: a Dask
+        task costs a few ms, as long as a small simulation (benchmarks/README.md)."""
+        threads = max(sum(self.client.nthreads().values()), 1)
+        per_task = max(expected_calls(job), 1.0) / CALLS_PER_SECOND
+        size = max(1, min(int(CHUNK_SECONDS / per_task), -(-len(indices) // (4 * threads))))
+        return [indices[k:k + size] for k in range(0, len(indices), size)]
+
     def _distributed(self, job: Job, tasks: list[Task], desc: str) -> list[dict]:
         from distributed import as_completed
         # Files are written where the results folder is: a LocalCluster's workers share this
@@ -185,8 +195,9 @@ class Engine:
             self._scattered[job.token] = self.client.scatter(job, broadcast=True, hash=False)
         shared = self._scattered[job.token]
         batch = next(self._keys)
-        futures = {self.client.submit(run_task, shared, tasks[i], key=f"sim-{job.token[:8]}-{batch}-{i}",
-                                      retries=RETRIES, pure=False): i for i in remote}
+        futures = {self.client.submit(run_tasks, shared, [tasks[i] for i in chunk],
+                                      key=f"sim-{job.token[:8]}-{batch}-{chunk[0]}", retries=RETRIES, pure=False): chunk
+                   for chunk in self._chunks(job, remote)}
         out: list = [None] * len(tasks)
         with self._bar(len(tasks), desc) as bar:
             for i in local:
@@ -194,9 +205,11 @@ class Engine:
                 bar.update(1)
             try:
                 for future in as_completed(futures):
-                    out[futures[future]] = future.result()
+                    chunk = futures[future]
+                    for i, result in zip(chunk, future.result()):
+                        out[i] = result
                     future.release()
-                    bar.update(1)
+                    bar.update(len(chunk))
             except BaseException:
                 self.client.cancel(list(futures))
                 raise

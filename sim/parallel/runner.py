@@ -100,6 +100,11 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     return metrics
 
 
+def run_tasks(job: Job, tasks: list[Task]) -> list[dict[str, Decimal]]:
+    """Several tasks in one go (one Dask task: sim.parallel.engine sends them in chunks)."""
+    return [run_task(job, t) for t in tasks]
+
+
 def replication_tasks(job: Job, reps: range, policies=None) -> list[Task]:
     """Every policy of every replication in `reps`, replication-major (so workers' caches hit);
     replication 0 keeps its records when the job has a files folder."""
