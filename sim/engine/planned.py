@@ -26,6 +26,24 @@ from .ledger_log import LoggedLedger
 from .world import new_pools
 
 
+class LoopTables:
+    """What every policy's loop reads of a replication, built by the first and kept in the
+    pre-pass (`Prepass.shared`): none of it depends on the policy."""
+
+    def __init__(self, attempts, pre, inc: int, measure_from: int):
+        loop = pre.loop
+        # Per loop position (i, t, d, payer, kind, route), as one numpy row: a tenant-year has millions
+        # of loop attempts, and Python lists of them would cost ~180 bytes each; rows are read on use.
+        self.rows = np.rec.fromarrays([loop, attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
+                                       attempts.kind[loop], pre.route_of[loop]])
+        group = pre.group[loop]
+        self.planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
+        self.mixed = set(np.flatnonzero(pre.mixed).tolist())
+        self.whole = pre.whole_credit[loop]
+        settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
+        self.batches = Batches(attempts, pre, np.flatnonzero(self.whole), inc, settles)
+
+
 class Replan(Exception):
     """This policy cut or blocked a call a pool would pay again after a reset: bill it the exact way."""
 
@@ -99,15 +117,12 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     account.open()
 
     loop = pre.loop
-    # Per loop position (i, t, d, payer, kind, route), as one numpy row: a tenant-year has millions
-    # of loop attempts, and Python lists of them would cost ~180 bytes each; rows are read on use.
-    rows = np.rec.fromarrays([loop, attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
-                              attempts.kind[loop], pre.route_of[loop]])
-    group = pre.group[loop]
-    planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
-    mixed = set(np.flatnonzero(pre.mixed).tolist())
-    countries = attempts.countries
     inc = world.switches.billing_increment_seconds
+    tables = pre.shared.get("loop")
+    if tables is None:
+        tables = pre.shared["loop"] = LoopTables(attempts, pre, inc, measure_from)
+    rows, planned, mixed, whole, batches = tables.rows, tables.planned, tables.mixed, tables.whole, tables.batches
+    countries = attempts.countries
     start_call, fund, cut_call = account.start_call, account.fund, account.cut_call
     pool_pays = pre.pool_pays
     routes: dict[int, Route] = {}           # route index -> the route this run bills it by
@@ -256,9 +271,6 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     increment_callbacks = [on_increment]
     late_callbacks = [lambda ev: arrive(ev.payload)]
     credit_callbacks: list = []
-    whole = pre.whole_credit[loop]
-    settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
-    batches = Batches(attempts, pre, np.flatnonzero(whole), inc, settles)
     if out:
         views = [np.frombuffer(x, dtype) for x, dtype in
                  ((out.connected, np.int32), (out.charge, np.int64), (out.fee, np.int64), (out.paid, np.int8))]

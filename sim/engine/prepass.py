@@ -64,6 +64,7 @@ class Prepass:
     total: dict                         # ... and of everything
     affected: set = field(default_factory=set)
     affected_funding: set = field(default_factory=set)
+    shared: dict = field(default_factory=dict)        # what the policies' loops build once (planned.py)
 
     def pool_pays(self, g: int, idx: int, t: int) -> bool:
         cuts = self.cuts[g]
