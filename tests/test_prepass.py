@@ -454,11 +454,15 @@ def test_property_planned_path_equals_the_exact_loop():
     def check(case):
         w, policy, a, seed = case
         reached.clear()
+        replans = seen["replan"]
         agree(*case)
         pre = prepass.prepass_for(w, policy, a)
         dial_out = {i for i in range(len(a)) if (r := pre.routes[pre.route_of[i]]).pool is not None
                     and r.pool.alerts and r.block is None and a.duration[i] > 0}
-        assert set(pre.loop.tolist()) == reached | dial_out
+        if seen["replan"] == replans:
+            assert set(pre.loop.tolist()) == reached | dial_out
+        else:       # a call the policy cut left a reset's pool minutes to later calls: the loop has more
+            assert set(pre.loop.tolist()) >= reached | dial_out
 
     with mock.patch.object(planned, "simulate_planned", counting), mock.patch.object(EngineAccount, "fund", logging):
         check()
