@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.ledger import Ledger
+from models.ledger import Journal, Ledger
 
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2
 
@@ -23,7 +23,7 @@ class LoggedLedger(Ledger):
         super().__init__(keep_journal=False, horizon=horizon)
         self.key = (-1, 0)                  # the running event's (instant, priority); before the first
         self.ops: list[tuple] = []          # (t, priority, seq, kind, args)
-        self.held: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # (instants, attempts, amounts)
+        self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
 
     def at(self, t: int, priority: int) -> None:
         """The driver runs an event: later ones never order before earlier ones."""
@@ -53,14 +53,17 @@ class LoggedLedger(Ledger):
 
     def log_held(self, instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> None:
         if len(instants):
-            self.held.append((instants, attempts, amounts))
+            # a tenant-year logs ~17 M increments: instants and attempt numbers as int32 when they fit
+            for k, col in enumerate((instants, attempts, amounts)):
+                self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
 
-    def replayed(self) -> Ledger:
-        """A ledger that ran every operation in event order, journal kept. Runs of debits between
-        purchases and expiries are applied as columns (`_debits`), a slice at a time."""
+    def replayed(self, journal: Journal | None = None) -> Ledger:
+        """A ledger that ran every operation in event order, its journal kept (in `journal` when
+        given, e.g. a CallJournal). Runs of debits between purchases and expiries are applied as
+        columns (`_debits`), a slice at a time. The log is consumed: call it once, at the end."""
         ops, n_ops = self.ops, len(self.ops)
-        ht, hi, ha = (np.concatenate([h[k] for h in self.held] + [np.zeros(0, np.int64)]) for k in range(3))
-        self.held = []
+        self.ops = []
+        ht, hi, ha = (_joined(parts) for parts in self.held)      # one column at a time, pieces freed
         keep = np.flatnonzero(ha > 0)      # a zero debit changes nothing and journals nothing
         ht, hi, ha = ht[keep], hi[keep], ha[keep]
         del keep
@@ -70,7 +73,8 @@ class LoggedLedger(Ledger):
         # event order: (instant, priority), then the log's own order (a held increment never shares
         # its key with a logged operation, whose event ran instead)
         span = max(int(hi.max(initial=0)), max((op[1] for op in ops), default=0)) + 16
-        key = np.concatenate([np.array([op[0] * span + op[1] + 15 for op in ops], np.int64), ht * span + hi + 15])
+        key = np.concatenate([np.array([op[0] * span + op[1] + 15 for op in ops], np.int64),
+                              ht.astype(np.int64) * span + hi + 15])
         order = np.argsort(key, kind="stable")
         del key
         plain = np.concatenate([np.array([op[3] == DEBIT and not op[4][3] for op in ops], bool),
@@ -89,6 +93,8 @@ class LoggedLedger(Ledger):
             return cols
 
         out = Ledger(keep_journal=True, horizon=self.horizon)
+        if journal is not None:
+            out.journal = journal
         k, n = 0, len(order)
         while k < n:
             if k in runs:
@@ -109,6 +115,12 @@ class LoggedLedger(Ledger):
                 out.expire(*args)
             k += 1
         return out
+
+
+def _joined(parts: list) -> np.ndarray:
+    out = np.concatenate(parts + [np.zeros(0, parts[0].dtype if parts else np.int64)])
+    parts.clear()
+    return out
 
 
 SLICE = 1 << 20           # debits per column slice: bounds the replay's extra memory

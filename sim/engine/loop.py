@@ -34,6 +34,7 @@ from models.pools import PoolSet
 from models.policy import Policy
 
 from .ahead import CreditHolds, PoolReservations
+from .call_journal import CallJournal
 from .funding import EngineAccount
 from sim.inputs.attempts import Attempts
 from .world import new_pools
@@ -118,8 +119,11 @@ class RunOutput:
 
 def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.SeedSequence,
              keep_records: bool = True, fund_ahead: bool = True, until: int | None = None,
-             checkpoint: Checkpoint | None = None) -> RunOutput:
+             checkpoint: Checkpoint | None = None, journal: str = "increments") -> RunOutput:
     """Bill every attempt under `policy`.
+
+    With records kept, `journal` sets the ledger journal's granularity: "increments" (a row per
+    funded increment) or "calls" (a row per call per lot: sim/engine/call_journal.py).
 
     `fund_ahead=False` turns funding ahead off (one event per increment): same
     results, slower; tests compare. `until=T` stops before the first event at or after
@@ -131,7 +135,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         pre = prepass_for(world, policy, attempts)
         if pre is not None:
             try:
-                return simulate_planned(world, policy, attempts, pre, payment_seed, keep_records)
+                return simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, journal)
             except Replan:
                 pass
     if checkpoint is not None:
@@ -150,6 +154,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         pools = new_pools(world)
         account = EngineAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                           schedule, payments.random, keep_records, getattr(world, "measure_from", 0))
+        if keep_records and journal == "calls":
+            account.ledger.journal = CallJournal(attempts.t, attempts.duration)
         account.open()
     else:
         payments, account = checkpoint.payments, checkpoint.account

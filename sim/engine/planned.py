@@ -21,6 +21,7 @@ import simpy
 from models.account import Call, Route
 
 from .ahead import CreditHolds, HeldBlock, PoolReservations
+from .call_journal import CallJournal
 from .funding import PlannedAccount
 from .ledger_log import LoggedLedger
 from .world import new_pools
@@ -90,7 +91,7 @@ class Batches:
         return block, self.cost[s], int(self.cum[e] - self.cum[b])
 
 
-def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
+def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, journal="increments"):
     from .loop import Outcomes, RunOutput, _Tick as tick
     env = simpy.Environment()
     schedule_raw = env.schedule
@@ -279,7 +280,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records):
     env.run()
     credits_ahead.flush_all()
     if log:
-        log.journal = log.replayed().journal
+        log.journal = log.replayed(CallJournal(attempts.t, attempts.duration) if journal == "calls" else None).journal
     account.close(max(world.horizon, int(env.now)))
     account.detach()
     return RunOutput(policy, account, pools, out)

@@ -1,8 +1,9 @@
 """ledger.csv: the credit journal (R7) at the granularity a user needs.
 
 `calls` (the default): one row per purchase, per expiry, and per call per lot: the increments a
-call paid from one lot, summed into one debit row at the instant of the first of them.
-`increments`: one row per funded increment, as the ledger journals them (for debugging a cut).
+call paid from one lot, summed into one debit row at the instant of the first of them (the engine
+keeps the journal that way as it runs: sim/engine/call_journal.py). `increments`: one row per
+funded increment, as the ledger journals them (for debugging a cut).
 
 balance_after of every row is the one before it plus a purchase, less a debit or an expiry
 (the first row starts from 0), so the rows always add up to the balance, and the last row's
@@ -57,52 +58,25 @@ def journal_columns(journal) -> dict:
     return cols
 
 
-def per_call(c: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(rows kept, amount of each kept row): a call's debits from one lot summed into its first.
-    Arrays are dropped as soon as they are used: this runs over every increment of a tenant-year."""
-    kind, usage, lot, amount = c["kind"], c["usage"], c["lot"], c["amount"]
-    debit = np.flatnonzero((kind == KINDS.index(DEBIT)) & (usage >= 0))
-    key = usage[debit].astype(np.int64) * (int(lot.max(initial=0)) + 2) + lot[debit] + 1
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
-    del key
-    order = debit[order]                               # debit rows, grouped, each group in row order
-    first = order[starts]                              # stable: each group's earliest row
-    sums = np.add.reduceat(amount[order], starts) if len(order) else np.zeros(0, amount.dtype)
-    del order
-    others = np.ones(len(kind), dtype=bool)
-    others[debit] = False
-    del debit
-    rows = np.concatenate([np.flatnonzero(others), first])
-    rows.sort()
-    amounts = amount[rows]
-    amounts[np.searchsorted(rows, first)] = sums
-    return rows, amounts
-
-
 LEDGER_BLOCK = 1 << 18       # rows built and written per block (bounded memory)
 
 
-def ledger_tables(clock, c: dict, usage_column, mode: str = "calls", block: int = LEDGER_BLOCK):
+def ledger_tables(clock, c: dict, usage_column, block: int = LEDGER_BLOCK):
     """ledger.csv's columns from the journal's columns `c` (journal_columns), in blocks of at most
     `block` rows; usage_column(attempt numbers) gives their UsageIds."""
-    if mode == "increments":
-        rows = np.arange(len(c["t"]))
-        amount, balance = c["amount"], c["balance"]
-    else:
-        rows, amount = per_call(c)
-        kind = c["kind"][rows]
-        balance = np.cumsum(np.where(kind == KINDS.index(PURCHASE), amount, -amount))
     texts = np.fromiter(c["texts"], dtype=np.int64, count=len(c["texts"]))
-    for b in range(0, max(len(rows), 1), block):
-        part = slice(b, b + block)
-        yield _ledger_block(clock, c, usage_column, rows[part], amount[part], balance[part], texts)
+    n = len(c["t"])
+    for b in range(0, max(n, 1), block):
+        rows = np.arange(b, min(b + block, n))
+        yield _ledger_block(clock, c, usage_column, rows, c["amount"][rows], c["balance"][rows], texts)
 
 
 def ledger_table(clock, journal, usage_column, mode: str = "calls") -> pa.Table:
-    """ledger.csv's columns as one table."""
-    return next(ledger_tables(clock, journal_columns(journal), usage_column, mode, block=max(len(journal), 1)))
+    """ledger.csv's columns as one table, the journal aggregated per call per lot or not (`mode`)."""
+    if mode == "calls":
+        from sim.engine.call_journal import CallJournal
+        journal = CallJournal.of(journal)
+    return next(ledger_tables(clock, journal_columns(journal), usage_column, block=max(len(journal), 1)))
 
 
 def _ledger_block(clock, c: dict, usage_column, rows, amount, balance, text_rows) -> pa.Table:

@@ -19,6 +19,8 @@ from models.money import format_money
 from .cdr import CallIds, cdr_table, cdr_tables
 from .columns import decimals, lookup, timestamps
 from .folder import inert, write_csv as _csv
+from sim.engine.call_journal import CallJournal
+
 from .journal import LEDGER_COLUMNS, journal_columns, ledger_tables
 from .tablefile import as_text, write_table
 
@@ -56,8 +58,10 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
     else:
         write_table(folder, "cdr", map(lambda t: _totalled(t, totals), cdr_tables(world, attempts, run, ids)),
                     options.fmt)
-    journal = journal_columns(account.ledger.journal)     # read once: the ledger and balance.png
-    write_table(folder, "ledger", ledger_tables(clock, journal, ids.usage_column, options.journal), options.fmt)
+    journal = account.ledger.journal
+    journal = journal_columns(CallJournal.of(journal) if options.journal == "calls" else journal)
+    # read once: ledger.csv and balance.png draw the same rows
+    write_table(folder, "ledger", ledger_tables(clock, journal, ids.usage_column), options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
          ([clock.iso(t), kind, inert(_detail(kind, detail))] for t, kind, detail in account.notifications))
     write_table(folder, "disruptions", disruptions_table(world, ids, account.disruptions), options.fmt)

@@ -90,13 +90,14 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     """One policy of one replication: its metrics (and, with keep, its files)."""
     attempts = cached_attempts(job, task.rep)
     run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
-                   keep_records=task.keep)
+                   keep_records=task.keep, journal=getattr(job.file_options, "journal", "calls"))
     metrics = metrics_of(run)
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
+        options = job.file_options or FileOptions()
         # the CDR's 2-decimal totals, summed as it was written (summary.json `cdr_rounding`)
         metrics["cdr"] = write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run,
-                                            rep_seed=job.seed, options=job.file_options or FileOptions())
+                                            rep_seed=job.seed, options=options)
     return metrics
 
 

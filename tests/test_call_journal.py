@@ -1,0 +1,121 @@
+"""The journal kept per call per lot as the run goes (sim/engine/call_journal.py; ledger.csv's
+default, README "ledger.csv"), against the per-increment journal of the same run summed by hand:
+R7 (one debit row per call per lot at the first increment's instant, balance_after the running
+sum, conservation) on every path of the engine."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.ledger import DEBIT, PURCHASE, Ledger
+from sim.engine import ledger_log
+from sim.engine.call_journal import CallJournal
+from sim.engine.loop import simulate
+from models.timeutil import Clock
+from tests.test_blocks import DAY, HORIZON_DAYS, PAYERS, RATES, START, bursts
+from tests.test_prepass import tenant_months
+
+
+def summed_by_hand(rows) -> list[tuple]:
+    """Debits of the same numbered call from the same lot (any non-integer lot: the overdraft)
+    added into the first one's row; balance_after the running sum from 0."""
+    out, at = [], {}
+    for t, kind, amount, _, lot, usage, note in rows:
+        numbered = kind == DEBIT and type(usage) is int and usage >= 0
+        key = (usage, lot if type(lot) is int else None)
+        if numbered and key in at:
+            out[at[key]][2] += amount
+            continue
+        if numbered:
+            at[key] = len(out)
+        out.append([t, kind, amount, None, lot, usage, note])
+    running = 0
+    for r in out:
+        running += r[2] if r[1] == PURCHASE else -r[2]
+        r[3] = running
+    return [tuple(r) for r in out]
+
+
+def same_run_both_ways(w, policy, a, seed, **kwargs):
+    runs = [simulate(w, policy, a, np.random.SeedSequence(seed), journal=j, **kwargs) for j in ("increments", "calls")]
+    inc, calls = (r.account.ledger for r in runs)
+    assert list(calls.journal) == summed_by_hand(list(inc.journal))
+    assert type(calls.journal) is CallJournal and type(inc.journal) is not CallJournal
+    if len(calls.journal):
+        assert calls.journal[-1][3] == calls.balance == inc.balance           # R7: the rows add up
+    return runs
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(tenant_months())
+def test_property_every_path_journals_per_call_per_lot(case):
+    """Months, pool resets, warm-ups, tight balances with auto-recharge and declines, top-ups,
+    expiry, overdraft (no mid-call cut-off) and postpay: the planned path (and its Replan
+    fallback) and the exact one-event-per-increment loop."""
+    same_run_both_ways(*case)
+    same_run_both_ways(*case, fund_ahead=False)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(bursts())
+def test_property_held_blocks_journal_per_call_per_lot(case):
+    """Bursts of credit-only calls held in blocks and replayed in slices: groups straddle
+    slices, lot boundaries and purchases."""
+    switches, policy, a, warmup, seed = case
+    w = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
+                        horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+    with mock.patch.object(ledger_log, "SLICE", 7):
+        same_run_both_ways(w, policy, a, seed)
+
+
+def test_a_call_across_two_lots_and_an_overdraft_by_hand():
+    """R7 and R6 (no cut-off): call 0's third increment takes lot 1's last 0.5000 and 0.5000 of
+    lot 2; call 1 runs in between; call 0 then overdraws. One row per (call, lot) at the first
+    instant, the overdraft one row with its note; balance_after the running sum."""
+    led = Ledger()
+    led.journal = CallJournal()
+    led.purchase(0, 25_000, 10**9)                        # lot 1
+    led.debit(10, 10_000, 0)
+    led.debit(20, 10_000, 1)
+    led.purchase(50, 20_000, 10**9)                       # lot 2
+    led.debit(70, 10_000, 0)                              # 5,000 from lot 1, 5,000 from lot 2
+    led.debit(80, 10_000, 1)
+    led.debit(130, 10_000, 0, allow_overdraft=True)       # lot 2's last 5,000, 5,000 overdrawn
+    led.debit(190, 10_000, 0, allow_overdraft=True)       # all overdrawn
+    assert list(led.journal) == [
+        (0, PURCHASE, 25_000, 25_000, 1, "", ""),
+        (10, DEBIT, 15_000, 10_000, 1, 0, ""),            # call 0, lot 1: at 10 and 70
+        (20, DEBIT, 10_000, 0, 1, 1, ""),
+        (50, PURCHASE, 20_000, 20_000, 2, "", ""),
+        (70, DEBIT, 10_000, 10_000, 2, 0, ""),            # call 0, lot 2: at 70 and 130
+        (80, DEBIT, 10_000, 0, 2, 1, ""),
+        (130, DEBIT, 15_000, -15_000, "", 0, "overdraft"),  # at 130 and 190
+    ]
+    assert led.balance == -15_000 and led.purchased == 45_000 and led.spent == 60_000
+
+
+def test_groups_of_ended_calls_are_closed():
+    """With the calls' starts and durations known, lookups only see the calls under way: 10,000
+    one-minute calls in a row leave no more open groups than calls that overlap."""
+    n = 10_000
+    start = np.arange(n, dtype=np.int64) * 30            # each call overlaps the next one
+    duration = np.full(n, 60, np.int32)
+    j = CallJournal(start, duration)
+    led = Ledger()
+    led.journal = j
+    led.purchase(0, 10**12, 10**12)
+    for i in range(n):
+        led.debit(int(start[i]), 100, i)
+        led.debit(int(start[i]) + 30, 100, i)
+        if i % 1000 == 999:
+            rows = np.array([[int(start[i]) + 31, 1, 0, 1, i]], np.int64)
+            j.extend_debit_rows(rows)                    # a block folds and closes ended groups
+            assert len(j._keys) <= 4
+    assert len(j) == n + 1
+    assert [r[2] for r in j][1:] == [201 if i % 1000 == 999 else 200 for i in range(n)]   # the blocks' rows added
