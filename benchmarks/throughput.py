@@ -181,7 +181,7 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
         profiler = Profiler(interval=0.001)
         profiler.start()
     t0 = time.perf_counter()
-    run = simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=cdr)
+    run = simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=cdr, journal=journal)
     sim_s = time.perf_counter() - t0
     loop_s = records_s = None
     if records:
@@ -191,7 +191,7 @@ def measure(users: int, days: int, seed: int = 42, cdr: bool = False, skeleton_r
         simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=False)
         loop_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=True)
+        simulate(world, policy, attempts, payment_seed(seed, 0), keep_records=True, journal=journal)
         records_s = time.perf_counter() - t0
     write_s = rows_written = tables_s = None
     if cdr:
@@ -291,7 +291,7 @@ def main(argv=None) -> int:
                     help="keep records and write the policy's files (cdr, ledger, ...) to a temp dir; also times "
                          "the per-call tables alone (rows/s)")
     ap.add_argument("--format", choices=("csv", "parquet", "both"), default="csv", help="with --cdr: table format")
-    ap.add_argument("--journal", choices=("calls", "increments"), default="calls", help="with --cdr: ledger rows")
+    ap.add_argument("--journal", choices=("calls", "increments"), default="calls", help="with --cdr or --records: the journal kept")
     ap.add_argument("--no-skeleton", action="store_true", help="skip the bare SimPy run")
     ap.add_argument("--profile", metavar="FILE", help="pyinstrument profile of simulate (+ CSV writing) to FILE")
     ap.add_argument("--records", action="store_true",

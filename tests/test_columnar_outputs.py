@@ -221,3 +221,15 @@ def test_a_table_written_in_blocks_is_the_table_written_whole(tmp_path):
     write_table(tmp_path / "blocks", "t", (table.slice(i, 8) for i in range(0, n, 8)), "both")
     assert (tmp_path / "blocks" / "t.csv").read_bytes() == (tmp_path / "whole" / "t.csv").read_bytes()
     assert pq.read_table(tmp_path / "blocks" / "t.parquet").equals(pq.read_table(tmp_path / "whole" / "t.parquet"))
+
+
+def test_country_names_table_is_the_geocoders():
+    """sim.inputs.countries.COUNTRY_NAMES (the CDR's "Country or region", kept as a table so a
+    run does not import the geocoder's data) says what phonenumbers' geocoder says for every code."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from sim.inputs.countries import COUNTRY_NAMES, ISO_3166_ALPHA2
+    for code in sorted(ISO_3166_ALPHA2):
+        ex = phonenumbers.example_number(code)
+        assert COUNTRY_NAMES.get(code, "") == (geocoder.country_name_for_number(ex, "en") if ex else ""), code

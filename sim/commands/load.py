@@ -9,7 +9,6 @@ from sim.errors import InputError
 
 def load(path: Path, seed: int | None):
     """Scenario -> (scenario, world, replayed attempts or None); every input checked."""
-    from sim.inputs.replay import read_report, replay_paths
     from sim.inputs.scenario import load_scenario
     from sim.engine.bounds import check_cost, replay_cost, synthetic_cost
     from sim.engine.world import build_world
@@ -18,6 +17,7 @@ def load(path: Path, seed: int | None):
     world = build_world(scenario, path, seed)
     replay = None
     if scenario.is_replay:
+        from sim.inputs.replay import read_report, replay_paths
         replay = read_report(replay_paths(path.parent, scenario.traffic.replay), world)
         cost = replay_cost(world, replay)
     else:

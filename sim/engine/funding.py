@@ -120,3 +120,9 @@ class PlannedAccount(EngineAccount):
         if self.keep_records and pre.disruptions:
             self.disruptions = list(merge(pre.disruptions, self.disruptions, key=lambda x: (x[0], x[1])))
         EngineAccount.close(self, t)
+
+    def detach(self) -> None:
+        """Closed, the account needs the pre-pass no more: the replication's cache decides how
+        long it lives (sim/engine/prepass.py), not these results."""
+        EngineAccount.detach(self)
+        self.prepass = None

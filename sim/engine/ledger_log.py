@@ -52,6 +52,9 @@ class LoggedLedger(Ledger):
         return Ledger.debit(self, t, amount)
 
     def log_held(self, instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> None:
+        keep = amounts > 0               # a zero debit changes nothing and journals nothing
+        if not keep.all():
+            instants, attempts, amounts = instants[keep], attempts[keep], amounts[keep]
         if len(instants):
             # a tenant-year logs ~17 M increments: instants and attempt numbers as int32 when they fit
             for k, col in enumerate((instants, attempts, amounts)):
@@ -64,9 +67,6 @@ class LoggedLedger(Ledger):
         ops, n_ops = self.ops, len(self.ops)
         self.ops = []
         ht, hi, ha = (_joined(parts) for parts in self.held)      # one column at a time, pieces freed
-        keep = np.flatnonzero(ha > 0)      # a zero debit changes nothing and journals nothing
-        ht, hi, ha = ht[keep], hi[keep], ha[keep]
-        del keep
         op_t = np.array([op[4][0] for op in ops], np.int64)
         op_amount = np.array([op[4][1] if op[3] == DEBIT else 0 for op in ops], np.int64)
         op_usage = np.array([op[4][2] if op[3] == DEBIT else 0 for op in ops], np.int64)

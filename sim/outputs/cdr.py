@@ -9,13 +9,13 @@ import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import geocoder
 
 from models.account import Payer
 from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
 
 from sim.inputs.attempts import TENANT
+from sim.inputs.countries import COUNTRY_NAMES
 from sim.inputs.reports.columns import COLUMNS_2025
 from .columns import digits, fixed_text, guids, inert_texts, lookup, money2, timestamps
 from .folder import inert
@@ -23,10 +23,8 @@ from .folder import inert
 CDR_COLUMNS = COLUMNS_2025          # written in the columns replay reads back (R12)
 
 
-@lru_cache(maxsize=None)
 def country_name(country: str) -> str:
-    ex = phonenumbers.example_number(country)
-    return (geocoder.country_name_for_number(ex, "en") if ex else "") or country
+    return COUNTRY_NAMES.get(country) or country
 
 
 @lru_cache(maxsize=None)

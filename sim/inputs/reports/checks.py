@@ -13,11 +13,10 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from models.money import MoneyError, parse_money
 from sim.errors import InputError
-from sim.inputs.countries import ISO_3166_ALPHA2, country_problem
+from sim.inputs.countries import COUNTRY_NAMES, ISO_3166_ALPHA2, country_problem
 
 from . import calltypes
 from .formats import RESAVE
@@ -145,10 +144,8 @@ def seconds(where: str, text: str) -> int:
 def _country_names() -> dict[str, str]:
     names = {}
     for region in sorted(COUNTRY_CODES):
-        ex = phonenumbers.example_number(region)
-        name = geocoder.country_name_for_number(ex, "en") if ex else ""
-        if name:
-            names.setdefault(name.lower(), region)
+        if COUNTRY_NAMES.get(region):
+            names.setdefault(COUNTRY_NAMES[region].lower(), region)
     names.update({"united states of america": "US", "usa": "US", "uk": "GB", "great britain": "GB"})
     return names
 
