@@ -96,9 +96,10 @@ def prepass_for(world, policy, attempts) -> Prepass | None:
     return pre
 
 
-def forget() -> None:
-    """Drop the cached pre-passes (with the runner's cached traffic, when a run ends)."""
-    _CACHE.clear()
+def forget(attempts=None) -> None:
+    """Drop the cached pre-passes: all (with the runner's cached traffic, when a run ends) or those
+    of `attempts` (when their replication's last policy has run)."""
+    _CACHE[:] = [] if attempts is None else [e for e in _CACHE if e[0]() is not attempts]
 
 
 def _route_table(world, policy, attempts):

@@ -84,6 +84,7 @@ class Task:
     rep: int
     policy: object             # models.policy.Policy: a scenario's policy or a sweep candidate
     keep: bool = False         # keep the records and write the policy's files to job.files_dir
+    last: bool = False         # the replication's last task: its pre-pass can go before the files are written
 
 
 def run_task(job: Job, task: Task) -> dict[str, Decimal]:
@@ -92,6 +93,8 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
                    keep_records=task.keep, journal=getattr(job.file_options, "journal", "calls"))
     metrics = metrics_of(run)
+    if task.last:
+        prepass.forget(attempts)            # hundreds of MB at a tenant-year; no other policy needs it
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
         options = job.file_options or FileOptions()
@@ -110,7 +113,8 @@ def replication_tasks(job: Job, reps: range, policies=None) -> list[Task]:
     """Every policy of every replication in `reps`, replication-major (so workers' caches hit);
     replication 0 keeps its records when the job has a files folder."""
     policies = job.world.policies if policies is None else policies
-    return [Task(rep, p, keep=rep == 0 and job.files_dir is not None) for rep in reps for p in policies]
+    return [Task(rep, p, keep=rep == 0 and job.files_dir is not None, last=j == len(policies) - 1)
+            for rep in reps for j, p in enumerate(policies)]
 
 
 def run_replications(engine, job: Job, reps: range, policies=None, desc: str = "policy runs") -> list[dict]:
