@@ -200,6 +200,8 @@ class CreditHolds:
             log(np.array(at, np.int64), np.array(who, np.int64), np.array(price, np.int64))
         if self.blocks:
             amount, weight = self._flush_blocks(t, priority, amount, weight, log)
+        if log:
+            ledger.logged_through(t, priority)
         if amount:
             self.account.credit_held -= amount
             paid = ledger.debit_held(t, amount) if log else ledger.debit(t, amount)

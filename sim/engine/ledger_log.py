@@ -19,11 +19,16 @@ PURCHASE, DEBIT, EXPIRE = 0, 1, 2
 
 
 class LoggedLedger(Ledger):
-    def __init__(self, horizon: int):
+    def __init__(self, horizon: int, journal: Journal | None = None):
         super().__init__(keep_journal=False, horizon=horizon)
         self.key = (-1, 0)                  # the running event's (instant, priority); before the first
-        self.ops: list[tuple] = []          # (t, priority, seq, kind, args)
+        self.ops: list[tuple] = []          # (t, priority, seq, kind, args), not replayed yet
         self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
+        self.pending = 0                    # held increments logged, not replayed yet
+        # the replay: every operation in event order, journal kept (in `journal` when given)
+        self.out = Ledger(keep_journal=True, horizon=horizon)
+        if journal is not None:
+            self.out.journal = journal
 
     def at(self, t: int, priority: int) -> None:
         """The driver runs an event: later ones never order before earlier ones."""
@@ -56,27 +61,51 @@ class LoggedLedger(Ledger):
         if not keep.all():
             instants, attempts, amounts = instants[keep], attempts[keep], amounts[keep]
         if len(instants):
-            # a tenant-year logs ~17 M increments: instants and attempt numbers as int32 when they fit
+            # instants and attempt numbers as int32 when they fit: half the log's memory
             for k, col in enumerate((instants, attempts, amounts)):
                 self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
+            self.pending += len(instants)
 
-    def replayed(self, journal: Journal | None = None) -> Ledger:
-        """A ledger that ran every operation in event order, its journal kept (in `journal` when
-        given, e.g. a CallJournal). Runs of debits between purchases and expiries are applied as
-        columns (`_debits`), a slice at a time. The log is consumed: call it once, at the end."""
-        ops, n_ops = self.ops, len(self.ops)
-        self.ops = []
+    def logged_through(self, t: int, priority: int) -> None:
+        """Every held increment started by (t, priority) is logged (CreditHolds.flush): nothing
+        logged from now on orders before it or before the running event, so once enough is
+        pending, what does is replayed and dropped (the log stays small however long the run)."""
+        if self.pending >= CATCH_UP:
+            self._replay(min((t, priority), self.key))
+
+    def replayed(self) -> Ledger:
+        """The ledger that ran every logged operation in event order (its journal is the run's)."""
+        self._replay(None)
+        return self.out
+
+    def _replay(self, limit: tuple[int, int] | None) -> None:
+        """Apply to `out`, in event order, every logged entry ordered before `limit` (None: all).
+        Runs of debits between purchases and expiries are applied as columns (`_debits`), a slice
+        at a time."""
+        # event order: (instant, priority), then the log's own order (a held increment never shares
+        # its key with a logged operation, whose event ran instead)
+        op_key = np.array([op[0] * SPAN + op[1] + 15 for op in self.ops], np.int64)
         ht, hi, ha = (_joined(parts) for parts in self.held)      # one column at a time, pieces freed
+        held_key = ht.astype(np.int64) * SPAN + hi + 15
+        n_ops = len(op_key)
+        if limit is not None:
+            bound = limit[0] * SPAN + limit[1] + 15
+            n_ops = int(np.searchsorted(op_key, bound))          # the log's keys never decrease
+            now = held_key < bound
+            if not now.all():
+                later = ~now
+                for parts, col in zip(self.held, (ht, hi, ha)):
+                    parts.append(col[later])
+                ht, hi, ha, held_key = ht[now], hi[now], ha[now], held_key[now]
+        ops, self.ops = self.ops[:n_ops], self.ops[n_ops:]
+        self.pending -= len(ht)
+        if not n_ops and not len(ht):
+            return
         op_t = np.array([op[4][0] for op in ops], np.int64)
         op_amount = np.array([op[4][1] if op[3] == DEBIT else 0 for op in ops], np.int64)
         op_usage = np.array([op[4][2] if op[3] == DEBIT else 0 for op in ops], np.int64)
-        # event order: (instant, priority), then the log's own order (a held increment never shares
-        # its key with a logged operation, whose event ran instead)
-        span = max(int(hi.max(initial=0)), max((op[1] for op in ops), default=0)) + 16
-        key = np.concatenate([np.array([op[0] * span + op[1] + 15 for op in ops], np.int64),
-                              ht.astype(np.int64) * span + hi + 15])
-        order = np.argsort(key, kind="stable")
-        del key
+        order = np.argsort(np.concatenate([op_key[:n_ops], held_key]), kind="stable")
+        del op_key, held_key
         plain = np.concatenate([np.array([op[3] == DEBIT and not op[4][3] for op in ops], bool),
                                 np.ones(len(ht), bool)])[order]      # debits without overdraft, in order
         edges = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
@@ -92,9 +121,7 @@ class LoggedLedger(Ledger):
                 col[held], col[~held] = held_col[h], op_col[o]
             return cols
 
-        out = Ledger(keep_journal=True, horizon=self.horizon)
-        if journal is not None:
-            out.journal = journal
+        out = self.out
         k, n = 0, len(order)
         while k < n:
             if k in runs:
@@ -114,7 +141,6 @@ class LoggedLedger(Ledger):
             else:
                 out.expire(*args)
             k += 1
-        return out
 
 
 def _joined(parts: list) -> np.ndarray:
@@ -124,6 +150,9 @@ def _joined(parts: list) -> np.ndarray:
 
 
 SLICE = 1 << 20           # debits per column slice: bounds the replay's extra memory
+CATCH_UP = 1 << 20        # held increments pending before a replay catches up: bounds the log
+SPAN = 1 << 31            # event keys instant * SPAN + priority + 15: priorities (attempt numbers,
+                          # account events from -4) below 2**31 - 15, instants below 2**32
 
 
 def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> bool:

@@ -95,7 +95,8 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     from .loop import Outcomes, RunOutput, _Tick as tick
     env = simpy.Environment()
     schedule_raw = env.schedule
-    log = LoggedLedger(world.horizon) if keep_records else None
+    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None) \
+        if keep_records else None
 
     def run_account_event(ev) -> None:
         fn, priority = ev.payload
@@ -280,7 +281,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     env.run()
     credits_ahead.flush_all()
     if log:
-        log.journal = log.replayed(CallJournal(attempts.t, attempts.duration) if journal == "calls" else None).journal
+        log.journal = log.replayed().journal
     account.close(max(world.horizon, int(env.now)))
     account.detach()
     return RunOutput(policy, account, pools, out)

@@ -10,6 +10,7 @@ changes nothing else, and results do not depend on where or in which order tasks
 """
 from __future__ import annotations
 
+import gc
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -95,6 +96,8 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     metrics = metrics_of(run)
     if task.last:
         prepass.forget(attempts)            # hundreds of MB at a tenant-year; no other policy needs it
+        if task.keep:
+            gc.collect()                    # the run's event loop held its tables in reference cycles
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
         options = job.file_options or FileOptions()
