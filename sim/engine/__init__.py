@@ -8,7 +8,8 @@ calls that reach credits, and `loop` the exact one-event-per-increment loop (use
 could change the pools, with `fund_ahead=False`, and for checkpoints to stop and resume); both fund
 increments through the billing core in `models/`, with `funding` (the engine's side of the
 account: reservations, held credits, the pre-pass's totals) and `ahead` (paying later increments
-ahead of time, exactly); `ledger_log` rebuilds the journal of a run that paid ahead; `bounds`
+ahead of time, exactly); `ledger_log` rebuilds the journal of a run that paid ahead, as it goes;
+`call_journal` keeps it per call per lot (ledger.csv's default granularity); `bounds`
 estimates what a run will cost before it starts.
 Imports `models`, `sim.inputs` and `sim.errors` only.
 """

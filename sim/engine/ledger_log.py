@@ -8,6 +8,11 @@ no delay, runs right after the event that scheduled it), and each held increment
 (instant, attempt number), where its event would have run. Sorted, that is the order of one
 event per increment; replayed through a fresh Ledger it gives the same journal row for row
 (tests/test_properties.py compares with the exact loop).
+
+The replay catches up during the run: once a flush has logged every held increment started by
+its point, nothing logged later can order before that point or the running event, so what does
+is replayed and dropped (`logged_through`). The log holds about a million increments at most,
+not a tenant-year's 17 million.
 """
 from __future__ import annotations
 
