@@ -67,6 +67,7 @@ REPLAYS = {"partial": 0, "left for later": 0}
 def _early_replay(self, t, priority):
     """At every flush, catch up only to 90 s before it (any point before the safe one is as
     valid), so that replays leave entries for later; counted."""
+    self._close_flush()
     pending = self.pending
     self._replay(min((t - 90, priority), self.key))
     REPLAYS["partial"] += 1

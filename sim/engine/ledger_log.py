@@ -30,6 +30,7 @@ class LoggedLedger(Ledger):
         self.ops: list[tuple] = []          # (t, priority, seq, kind, args), not replayed yet
         self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
         self.pending = 0                    # held increments logged, not replayed yet
+        self._flushing: list[tuple] = []    # what the running flush has logged so far
         # the replay: every operation in event order, journal kept (in `journal` when given)
         self.out = Ledger(keep_journal=True, horizon=horizon)
         if journal is not None:
@@ -66,20 +67,34 @@ class LoggedLedger(Ledger):
         if not keep.all():
             instants, attempts, amounts = instants[keep], attempts[keep], amounts[keep]
         if len(instants):
-            # instants and attempt numbers as int32 when they fit: half the log's memory
-            for k, col in enumerate((instants, attempts, amounts)):
-                self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
-            self.pending += len(instants)
+            self._flushing.append((instants, attempts, amounts))
 
     def logged_through(self, t: int, priority: int) -> None:
         """Every held increment started by (t, priority) is logged (CreditHolds.flush): nothing
         logged from now on orders before it or before the running event, so once enough is
         pending, what does is replayed and dropped (the log stays small however long the run)."""
+        self._close_flush()
         if self.pending >= CATCH_UP:
             self._replay(min((t, priority), self.key))
 
+    def _close_flush(self) -> None:
+        """The increments one flush logged, sorted into event order as one piece. A flush logs
+        those started between the previous flush's point and its own, so the pieces follow each
+        other in event order: the log needs no sort of its own (`_replay` checks)."""
+        if not self._flushing:
+            return
+        cols = [np.concatenate(c) for c in zip(*self._flushing)]
+        self._flushing.clear()
+        order = np.argsort(cols[0] * SPAN + cols[1])
+        for k, col in enumerate(cols):
+            col = col[order]
+            # instants and attempt numbers as int32 when they fit: half the log's memory
+            self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
+        self.pending += len(order)
+
     def replayed(self) -> Ledger:
         """The ledger that ran every logged operation in event order (its journal is the run's)."""
+        self._close_flush()
         self._replay(None)
         return self.out
 
@@ -109,7 +124,7 @@ class LoggedLedger(Ledger):
         op_t = np.array([op[4][0] for op in ops], np.int64)
         op_amount = np.array([op[4][1] if op[3] == DEBIT else 0 for op in ops], np.int64)
         op_usage = np.array([op[4][2] if op[3] == DEBIT else 0 for op in ops], np.int64)
-        order = np.argsort(np.concatenate([op_key[:n_ops], held_key]), kind="stable")
+        order = _merged(op_key[:n_ops], held_key)
         del op_key, held_key
         plain = np.concatenate([np.array([op[3] == DEBIT and not op[4][3] for op in ops], bool),
                                 np.ones(len(ht), bool)])[order]      # debits without overdraft, in order
@@ -146,6 +161,19 @@ class LoggedLedger(Ledger):
             else:
                 out.expire(*args)
             k += 1
+
+
+def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
+    """The event order of the log's operations (keys in log order, never decreasing; equal keys
+    keep the log's order) and held increments (distinct keys, none an operation's): indices into
+    the two concatenated. Both already in order: merged, not sorted (unless the held are not)."""
+    if len(held_key) > 1 and not (held_key[1:] > held_key[:-1]).all():
+        return np.argsort(np.concatenate([op_key, held_key]), kind="stable")
+    n_ops, n_held = len(op_key), len(held_key)
+    order = np.empty(n_ops + n_held, np.int64)
+    order[np.searchsorted(held_key, op_key) + np.arange(n_ops)] = np.arange(n_ops)
+    order[np.searchsorted(op_key, held_key) + np.arange(n_held)] = np.arange(n_ops, n_ops + n_held)
+    return order
 
 
 def _joined(parts: list) -> np.ndarray:
