@@ -83,3 +83,31 @@ def test_a_debit_that_empties_a_lot_exactly_is_one_row():
     assert list(led.journal)[2:] == [(5, "debit", 40000, 110000, 1, 1, ""), (6, "debit", 60000, 50000, 1, 2, ""),
                                      (7, "debit", 50000, 0, 2, 3, "")]
     assert led.balance == 0 and led._first == 2
+
+
+def test_merged_order_keeps_the_logs_order_on_ties():
+    """Operations (keys in log order, ties kept in that order) and held increments (distinct keys)
+    merged into one event order, as a stable sort of both would give."""
+    ops = np.array([5, 5, 9, 12, 12, 12], np.int64)
+    held = np.array([1, 6, 7, 10, 13], np.int64)
+    order = ledger_log._merged(ops, held)
+    assert order.tolist() == np.argsort(np.concatenate([ops, held]), kind="stable").tolist()
+    assert order.tolist() == [6, 0, 1, 7, 8, 2, 9, 3, 4, 5, 10]
+    unsorted = np.array([3, 1], np.int64)                       # not in order: sorted instead
+    assert ledger_log._merged(ops[:1], unsorted).tolist() == [2, 1, 0]
+
+
+def test_flushes_log_pieces_that_follow_each_other():
+    """A tenant-year's replay needs no sort: every flush's increments come after the previous
+    flush's (tests/test_blocks.py's bursts, records kept, replayed every few increments)."""
+    from tests.test_call_journal import held_blocks_journal_per_call_per_lot
+    seen = {"merged": 0, "sorted": 0}
+    merged = ledger_log._merged
+
+    def counting(op_key, held_key):
+        seen["sorted" if len(held_key) > 1 and (np.diff(held_key) <= 0).any() else "merged"] += 1
+        return merged(op_key, held_key)
+
+    with mock.patch.object(ledger_log, "_merged", counting):
+        held_blocks_journal_per_call_per_lot()
+    assert seen["merged"] > 50 and seen["sorted"] == 0, seen
