@@ -52,22 +52,23 @@ class CallJournal(Journal):
 
     def append(self, entry: tuple) -> None:
         t, kind, amount, _, lot, usage, _ = entry
-        key = _key(kind, lot, usage)
-        self._settled = False
-        if key is not None:
-            if self._add(key, amount):
-                return
-            self._open_one(key, t)
-        super().append(entry)
+        if not self._added(t, amount, _key(kind, lot, usage)):
+            super().append(entry)
 
     def debit_row(self, t, amount, balance, lot_id, usage_id) -> None:
-        key = _key(DEBIT, lot_id, usage_id)
+        if not self._added(t, amount, _key(DEBIT, lot_id, usage_id)):
+            super().debit_row(t, amount, balance, lot_id, usage_id)
+
+    def _added(self, t: int, amount: int, key: int | None) -> bool:
+        """True when the row was added to its open group; else (a new group, or no group: the
+        caller writes its row) the group it opens is remembered."""
         self._settled = False
-        if key is not None:
-            if self._add(key, amount):
-                return
-            self._open_one(key, t)
-        super().debit_row(t, amount, balance, lot_id, usage_id)
+        if key is None:
+            return False
+        if self._add(key, amount):
+            return True
+        self._open_one(key, t)
+        return False
 
     def extend_debit_rows(self, packed) -> None:
         """One-lot debit rows (t, amount, balance_after, lot_id, usage_id) in order, as columns."""
