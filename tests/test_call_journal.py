@@ -140,3 +140,24 @@ def test_groups_of_ended_calls_are_closed():
             assert len(j._keys) <= 4
     assert len(j) == n + 1
     assert [r[2] for r in j][1:] == [201 if i % 1000 == 999 else 200 for i in range(n)]   # the blocks' rows added
+
+
+def test_journal_granularity_is_checked(tmp_path):
+    """A journal mode that is neither, or files asked per increment from a run that kept its
+    journal per call: a clear error, not a silently different ledger.csv."""
+    from pathlib import Path
+
+    import pytest
+
+    from sim.commands.load import load
+    from sim.engine.traffic import generate
+    from sim.outputs.policy_files import FileOptions, write_policy_files
+
+    _, w, _ = load(Path(__file__).parent.parent / "scenarios" / "us-office-domestic.yaml", 1)
+    a = generate(w, np.random.SeedSequence(1))
+    policy = w.policies[0]
+    with pytest.raises(ValueError, match="journal must be"):
+        simulate(w, policy, a, np.random.SeedSequence(0), journal="call")
+    run = simulate(w, policy, a, np.random.SeedSequence(0), journal="calls")
+    with pytest.raises(ValueError, match="per call"):
+        write_policy_files(tmp_path / "p", w, a, run, rep_seed=0, options=FileOptions("csv", "increments"))

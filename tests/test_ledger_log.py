@@ -39,14 +39,19 @@ def _run(ledger, ops):
 
 
 @settings(max_examples=300, deadline=None)
-@given(operations())
-def test_replayed_journal_equals_the_ledgers(ops):
+@given(operations(), st.booleans())
+def test_replayed_journal_equals_the_ledgers(ops, nothing_held):
+    """Replayed at the end, or (nothing held, as when calls pay increment by increment) caught up
+    while the operations are logged: the log then never holds more than CATCH_UP of them."""
     exact = Ledger(keep_journal=True, horizon=YEAR)
     _run(exact, ops)
     logged = LoggedLedger(horizon=YEAR)
+    if nothing_held:
+        logged.nothing_held = lambda: True
     for k, op in enumerate(ops):
         logged.at(op[1], k)                 # each operation its own event, in order
         _run(logged, [op])
+        assert not nothing_held or len(logged.ops) <= ledger_log.CATCH_UP
     with mock.patch.object(ledger_log, "SLICE", 3):        # runs cut into slices, as a tenant-year's are
         replay = logged.replayed()
     assert list(replay.journal) == list(exact.journal)
@@ -93,6 +98,8 @@ def test_merged_order_keeps_the_logs_order_on_ties():
     order = ledger_log._merged(ops, held)
     assert order.tolist() == np.argsort(np.concatenate([ops, held]), kind="stable").tolist()
     assert order.tolist() == [6, 0, 1, 7, 8, 2, 9, 3, 4, 5, 10]
+    held = np.array([5, 12, 13], np.int64)                      # ties with operations: after them
+    assert ledger_log._merged(ops, held).tolist() == [0, 1, 6, 2, 3, 4, 5, 7, 8]
     unsorted = np.array([3, 1], np.int64)                       # not in order: sorted instead
     assert ledger_log._merged(ops[:1], unsorted).tolist() == [2, 1, 0]
 

@@ -28,18 +28,27 @@ class CallJournal(Journal):
         self._start, self._duration = start, duration     # per call: no debit after start + duration
         self._keys = np.zeros(0, np.int64)               # open groups' keys, sorted
         self._rows = np.zeros(0, np.int64)               # ... and their rows
-        self._recent: dict[int, int] = {}                # groups opened by `append`/`debit_row` since
+        self._recent: dict[int, int] = {}                # groups opened one row at a time, not folded yet
         self._settled = True
 
     @classmethod
     def of(cls, journal: Journal) -> "CallJournal":
-        """A journal of one row per increment (or already per call), aggregated."""
+        """A journal of one row per increment (or already per call), aggregated. Each call's
+        groups close after its last row there, so a long journal stays fast."""
         if isinstance(journal, cls):
             return journal
-        out = cls()
         ints, other = journal.storage()
         n = len(journal)
         packed = np.frombuffer(ints, np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
+        is_packed = np.ones(n, bool)
+        is_packed[list(other)] = False
+        numbered = [e for e in other.values() if _key(e[1], e[4], e[5]) is not None]
+        usage = np.concatenate([packed[is_packed, 4], np.array([e[5] for e in numbered], np.int64)])
+        t = np.concatenate([packed[is_packed, 0], np.array([e[0] for e in numbered], np.int64)])
+        t, usage = t[usage >= 0], usage[usage >= 0]
+        last = np.full(int(usage.max(initial=-1)) + 1, -1, np.int64)       # each call's last row
+        np.maximum.at(last, usage, t)
+        out = cls(last, np.zeros(len(last), np.int32))
         start = 0
         for k in list(other):                           # rows kept as tuples, in row order
             out.extend_debit_rows(packed[start:k])

@@ -11,10 +11,13 @@ event per increment; replayed through a fresh Ledger it gives the same journal r
 
 The replay catches up during the run: once a flush has logged every held increment started by
 its point, nothing logged later can order before that point or the running event, so what does
-is replayed and dropped (`logged_through`). The log holds about a million increments at most,
-not a tenant-year's 17 million.
+is replayed and dropped (`logged_through`); when nothing is held, operations logged before the
+running event can go too. The log holds about a million entries at most, not a tenant-year's 17
+million.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,10 +30,12 @@ class LoggedLedger(Ledger):
     def __init__(self, horizon: int, journal: Journal | None = None):
         super().__init__(keep_journal=False, horizon=horizon)
         self.key = (-1, 0)                  # the running event's (instant, priority); before the first
-        self.ops: list[tuple] = []          # (t, priority, seq, kind, args), not replayed yet
+        self.ops: list[tuple] = []          # (t, priority, kind, args), not replayed yet
         self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
         self.pending = 0                    # held increments logged, not replayed yet
         self._flushing: list[tuple] = []    # what the running flush has logged so far
+        self.done = -SPAN                   # every entry with a key below this one is replayed
+        self.nothing_held: Callable[[], bool] | None = None   # the driver's: no held increment unlogged
         # the replay: every operation in event order, journal kept (in `journal` when given)
         self.out = Ledger(keep_journal=True, horizon=horizon)
         if journal is not None:
@@ -42,7 +47,12 @@ class LoggedLedger(Ledger):
             self.key = (t, priority)
 
     def _record(self, kind: int, args: tuple) -> None:
-        self.ops.append((*self.key, len(self.ops), kind, args))
+        self.ops.append((*self.key, kind, args))
+        if len(self.ops) >= CATCH_UP and self.nothing_held is not None and self.nothing_held():
+            # calls paid increment by increment (postpay, overdraft, pools then credits): no
+            # held increment is waiting to be logged, so all before the running event can go
+            self._close_flush()
+            self._replay(self.key)
 
     def purchase(self, t, amount, expires_at, note=""):
         self._record(PURCHASE, (t, amount, expires_at, note))
@@ -74,18 +84,21 @@ class LoggedLedger(Ledger):
         logged from now on orders before it or before the running event, so once enough is
         pending, what does is replayed and dropped (the log stays small however long the run)."""
         self._close_flush()
-        if self.pending >= CATCH_UP:
+        if self.pending + len(self.ops) >= CATCH_UP:
             self._replay(min((t, priority), self.key))
 
     def _close_flush(self) -> None:
         """The increments one flush logged, sorted into event order as one piece. A flush logs
         those started between the previous flush's point and its own, so the pieces follow each
-        other in event order: the log needs no sort of its own (`_replay` checks)."""
+        other in event order: the log needs no sort of its own (`_merged` checks; nothing may
+        order before what is already replayed)."""
         if not self._flushing:
             return
         cols = [np.concatenate(c) for c in zip(*self._flushing)]
         self._flushing.clear()
-        order = np.argsort(cols[0] * SPAN + cols[1])
+        key = cols[0] * SPAN + cols[1] + 15
+        order = np.argsort(key)
+        assert key[order[0]] >= self.done, "a held increment was logged after its point was replayed"
         for k, col in enumerate(cols):
             col = col[order]
             # instants and attempt numbers as int32 when they fit: half the log's memory
@@ -108,8 +121,11 @@ class LoggedLedger(Ledger):
         ht, hi, ha = (_joined(parts) for parts in self.held)      # one column at a time, pieces freed
         held_key = ht.astype(np.int64) * SPAN + hi + 15
         n_ops = len(op_key)
+        assert not n_ops or op_key[0] >= self.done, "an operation was logged after its point was replayed"
         if limit is not None:
-            bound = limit[0] * SPAN + limit[1] + 15
+            # a priority past every event's (flush_all's) stands for the end of that instant
+            bound = limit[0] * SPAN + min(limit[1], SPAN - 16) + 15
+            self.done = max(self.done, bound)
             n_ops = int(np.searchsorted(op_key, bound))          # the log's keys never decrease
             now = held_key < bound
             if not now.all():
@@ -121,12 +137,12 @@ class LoggedLedger(Ledger):
         self.pending -= len(ht)
         if not n_ops and not len(ht):
             return
-        op_t = np.array([op[4][0] for op in ops], np.int64)
-        op_amount = np.array([op[4][1] if op[3] == DEBIT else 0 for op in ops], np.int64)
-        op_usage = np.array([op[4][2] if op[3] == DEBIT else 0 for op in ops], np.int64)
+        op_t = np.array([op[3][0] for op in ops], np.int64)
+        op_amount = np.array([op[3][1] if op[2] == DEBIT else 0 for op in ops], np.int64)
+        op_usage = np.array([op[3][2] if op[2] == DEBIT else 0 for op in ops], np.int64)
         order = _merged(op_key[:n_ops], held_key)
         del op_key, held_key
-        plain = np.concatenate([np.array([op[3] == DEBIT and not op[4][3] for op in ops], bool),
+        plain = np.concatenate([np.array([op[2] == DEBIT and not op[3][3] for op in ops], bool),
                                 np.ones(len(ht), bool)])[order]      # debits without overdraft, in order
         edges = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
         del plain
@@ -153,7 +169,7 @@ class LoggedLedger(Ledger):
                 k = runs[k]
                 continue
             r = int(order[k])
-            kind, args = ops[r][3], ops[r][4]            # not a plain debit: a logged operation
+            kind, args = ops[r][2], ops[r][3]            # not a plain debit: a logged operation
             if kind == DEBIT:
                 out.debit(*args)
             elif kind == PURCHASE:
@@ -164,15 +180,16 @@ class LoggedLedger(Ledger):
 
 
 def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
-    """The event order of the log's operations (keys in log order, never decreasing; equal keys
-    keep the log's order) and held increments (distinct keys, none an operation's): indices into
-    the two concatenated. Both already in order: merged, not sorted (unless the held are not)."""
+    """The event order of the log's operations (keys in log order, never decreasing) and held
+    increments (distinct keys): indices into the two concatenated, as a stable sort of them would
+    give (equal keys: operations first, in the log's order). Both already in order: merged, not
+    sorted (unless the held are not)."""
     if len(held_key) > 1 and not (held_key[1:] > held_key[:-1]).all():
         return np.argsort(np.concatenate([op_key, held_key]), kind="stable")
     n_ops, n_held = len(op_key), len(held_key)
     order = np.empty(n_ops + n_held, np.int64)
     order[np.searchsorted(held_key, op_key) + np.arange(n_ops)] = np.arange(n_ops)
-    order[np.searchsorted(op_key, held_key) + np.arange(n_held)] = np.arange(n_ops, n_ops + n_held)
+    order[np.searchsorted(op_key, held_key, "right") + np.arange(n_held)] = np.arange(n_ops, n_ops + n_held)
     return order
 
 

@@ -129,6 +129,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     results, slower; tests compare. `until=T` stops before the first event at or after
     instant T and returns a `checkpoint`; `checkpoint=` resumes one (same world and
     attempts; its own seed, records and funding-ahead settings apply)."""
+    if journal not in ("increments", "calls"):
+        raise ValueError(f"journal must be 'increments' or 'calls', not {journal!r}")
     if checkpoint is None and until is None and fund_ahead:
         from .planned import Replan, simulate_planned
         from .prepass import prepass_for

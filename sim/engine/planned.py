@@ -114,8 +114,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     measure_from = getattr(world, "measure_from", 0)
     account = PlannedAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                              schedule, payments.random, keep_records, measure_from, prepass=pre)
-    if log:                      # records kept: the journal is rebuilt from the log at the end
+    if log:                      # records kept: the journal is rebuilt from the log as the run goes
         account.ledger = log
+        log.nothing_held = lambda: account.credit_held == 0
     account.open()
 
     loop = pre.loop

@@ -22,7 +22,6 @@ from models.ledger import DEBIT, EXPIRE, PURCHASE
 from .columns import lookup, money4, timestamps
 from .folder import inert
 
-JOURNAL_MODES = ("calls", "increments")
 KINDS = [PURCHASE, DEBIT, EXPIRE]
 LEDGER_COLUMNS = ["time", "kind", "amount", "balance_after", "lot_id", "usage_id", "note"]
 

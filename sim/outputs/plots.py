@@ -1,9 +1,9 @@
 """The results folder's pictures (scenario-format.md), PNG through matplotlib's Agg renderer.
 
 - `<policy>/balance.png`: the credit balance over time from the ledger journal (R7) as
-  ledger.csv has it (its rows' balance_after, per call or per increment), with purchases, auto-recharges, failed recharges (R8, from the notifications),
-  lot expiries and balance-exhausted periods (R9) marked, and blocked / cut calls
-  (R11) per day in a panel below.
+  ledger.csv has it (its rows' balance_after, per call or per increment), with purchases,
+  auto-recharges, failed recharges (R8, from the notifications), lot expiries and
+  balance-exhausted periods (R9) marked, and blocked / cut calls (R11) per day in a panel below.
 - `comparison.png`: per policy, disruptions (blocked + cut calls) beside credits spent
   and credits expired, with 95 % CI error bars from the summary.
 

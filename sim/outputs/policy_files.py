@@ -59,7 +59,11 @@ def write_policy_files(folder: Path, world, attempts, run, rep_seed: int,
         write_table(folder, "cdr", map(lambda t: _totalled(t, totals), cdr_tables(world, attempts, run, ids)),
                     options.fmt)
     journal = account.ledger.journal
-    journal = journal_columns(CallJournal.of(journal) if options.journal == "calls" else journal)
+    if options.journal == "calls":
+        journal = CallJournal.of(journal)
+    elif isinstance(journal, CallJournal):
+        raise ValueError("this run kept its journal per call: simulate it with journal='increments'")
+    journal = journal_columns(journal)
     # read once: ledger.csv and balance.png draw the same rows
     write_table(folder, "ledger", ledger_tables(clock, journal, ids.usage_column), options.fmt)
     _csv(folder / "notifications.csv", NOTIFICATION_COLUMNS,
