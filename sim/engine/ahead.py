@@ -204,7 +204,8 @@ class CreditHolds:
             ledger.logged_through(t, priority)
         if amount:
             self.account.credit_held -= amount
-            paid = ledger.debit_held(t, amount) if log else ledger.debit(t, amount)
+            overdraft = self.account.postpay
+            paid = ledger.debit_held(t, amount, overdraft) if log else ledger.debit(t, amount, "", overdraft)
             assert paid, "a held increment could not be paid"       # the guard makes this impossible
             # the increments were spent at their own instants, not at t: correct the balance integral
             ledger.area += amount * max(ledger.horizon - t, 0) - weight

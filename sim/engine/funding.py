@@ -15,6 +15,8 @@ from typing import Callable
 from models.account import PRIO_EXPIRY, PRIO_PAYMENT, Account, Call
 from models.pools import Pool
 
+NO_GUARD = -(1 << 60)      # below any balance: postpay holds every increment ahead
+
 
 class EngineAccount(Account):
     _HOOKS = Account._HOOKS + ("release", "flush_credits", "release_credits")
@@ -28,8 +30,10 @@ class EngineAccount(Account):
         # Credits held for calls' later increments (debited in bulk by flush_credits). While
         # anything is held, the balance less the held money stays >= credit_guard, so no held
         # increment can fail, cross the trigger or empty the balance; release_credits undoes holds.
+        # Postpay has no guard: its increments never fail (overdraft: invoiced), and nothing
+        # happens when its balance falls (no trigger, no exhausted notice, R10).
         self.credit_held = 0
-        self.credit_guard = max(self._trigger, 1) if self._trigger is not None else 1
+        self.credit_guard = NO_GUARD if self.postpay else max(self._trigger, 1) if self._trigger is not None else 1
         self.flush_credits: Callable[[int, int], None] | None = None
         self.release_credits: Callable[[int, int], None] | None = None
 

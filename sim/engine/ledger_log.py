@@ -34,6 +34,7 @@ class LoggedLedger(Ledger):
         self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
         self.pending = 0                    # held increments logged, not replayed yet
         self._flushing: list[tuple] = []    # what the running flush has logged so far
+        self.overdraft_held = False         # held increments may overdraw (postpay): the driver's
         self.done = -SPAN                   # every entry with a key below this one is replayed
         self.nothing_held: Callable[[], bool] | None = None   # the driver's: no held increment unlogged
         # the replay: every operation in event order, journal kept (in `journal` when given)
@@ -68,9 +69,9 @@ class LoggedLedger(Ledger):
         self._record(EXPIRE, (t,))
         return super().expire(t)
 
-    def debit_held(self, t: int, amount: int) -> bool:
+    def debit_held(self, t: int, amount: int, overdraft: bool = False) -> bool:
         """A bulk debit of held increments: logged one by one by `log_held`, not here."""
-        return Ledger.debit(self, t, amount)
+        return Ledger.debit(self, t, amount, "", overdraft)
 
     def log_held(self, instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> None:
         keep = amounts > 0               # a zero debit changes nothing and journals nothing
@@ -165,7 +166,8 @@ class LoggedLedger(Ledger):
                     t, amount, usage = columns(order[a:min(a + SLICE, runs[k])])
                     if not _debits(out, t, amount, usage):
                         for x in zip(t.tolist(), amount.tolist(), usage.tolist()):
-                            out.debit(*x)
+                            paid = out.debit(*x, self.overdraft_held)
+                            assert paid, "a logged debit could not be replayed"
                 k = runs[k]
                 continue
             r = int(order[k])

@@ -117,6 +117,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     if log:                      # records kept: the journal is rebuilt from the log as the run goes
         account.ledger = log
         log.nothing_held = lambda: account.credit_held == 0
+        log.overdraft_held = account.postpay
     account.open()
 
     loop = pre.loop
