@@ -84,30 +84,51 @@ class CallJournal(Journal):
         rows = np.asarray(packed, np.int64).reshape(-1, 5)
         if not len(rows):
             return
-        self._settled = False
-        self._fold(int(rows[0, 0]))
-        key = rows[:, 4] * SPAN + rows[:, 3] + 1
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        first, sums, keys = order[starts], np.add.reduceat(rows[order, 1], starts), k[starts]
-        del key, order, k
-        at = np.searchsorted(self._keys, keys)
-        found = at < len(self._keys)
-        found[found] = self._keys[at[found]] == keys[found]
-        for row, amount in zip(self._rows[at[found]].tolist(), sums[found].tolist()):
-            self._add_to(row, amount)
-        new = np.flatnonzero(~found)
-        new = new[np.argsort(first[new])]               # new groups in the order of their first rows
-        fresh = rows[first[new]]
-        fresh[:, 1] = sums[new]
+        first, sums, keys = self._new_groups(int(rows[0, 0]), rows[:, 4] * SPAN + rows[:, 3] + 1, rows[:, 1])
+        fresh = rows[first]
+        fresh[:, 1] = sums
         base = len(self)
         if len(fresh):
             super().extend_debit_rows(fresh)
-        keys = np.concatenate([self._keys, keys[new]])
-        rows_of = np.concatenate([self._rows, np.arange(base, base + len(new), dtype=np.int64)])
+        self._open_many(keys, base)
+
+    def extend_overdraft_rows(self, t: np.ndarray, amount: np.ndarray, balance: np.ndarray,
+                              usage: np.ndarray) -> None:
+        """Debits beyond the lots (R6 without cut-off, R10 postpay) in order, as columns: each a
+        row (t, debit, amount, balance_after, "", usage, "overdraft"), as `append` would take them."""
+        if not len(t):
+            return
+        first, sums, keys = self._new_groups(int(t[0]), usage * SPAN, amount)
+        base = len(self)
+        for i, total in zip(first.tolist(), sums.tolist()):
+            Journal.append(self, (int(t[i]), DEBIT, total, int(balance[i]), "", int(usage[i]), "overdraft"))
+        self._open_many(keys, base)
+
+    def _new_groups(self, t0: int, key: np.ndarray, amount: np.ndarray):
+        """Rows (from instant t0 on) grouped by key: the sums of groups already open are added
+        to their rows; returns the others' (first row, sum, key), in the order of their first rows."""
+        self._settled = False
+        self._fold(t0)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        first, sums, keys = order[starts], np.add.reduceat(amount[order], starts), k[starts]
+        del order, k
+        at = np.searchsorted(self._keys, keys)
+        found = at < len(self._keys)
+        found[found] = self._keys[at[found]] == keys[found]
+        for row, total in zip(self._rows[at[found]].tolist(), sums[found].tolist()):
+            self._add_to(row, total)
+        new = np.flatnonzero(~found)
+        new = new[np.argsort(first[new])]
+        return first[new], sums[new], keys[new]
+
+    def _open_many(self, keys: np.ndarray, base: int) -> None:
+        """Groups `keys` opened at rows base, base + 1, ..."""
+        keys = np.concatenate([self._keys, keys])
+        rows = np.concatenate([self._rows, np.arange(base, base + len(keys) - len(self._keys), dtype=np.int64)])
         order = np.argsort(keys, kind="stable")
-        self._keys, self._rows = keys[order], rows_of[order]
+        self._keys, self._rows = keys[order], rows[order]
 
     def _add(self, key: int, amount: int) -> bool:
         """Add to the open group `key`; False when there is none."""

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from models.ledger import Journal, Ledger
+from models.ledger import DEBIT as DEBIT_ROW, Journal, Ledger
 
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2
 
@@ -164,9 +164,11 @@ class LoggedLedger(Ledger):
             if k in runs:
                 for a in range(k, runs[k], SLICE):
                     t, amount, usage = columns(order[a:min(a + SLICE, runs[k])])
-                    if not _debits(out, t, amount, usage):
+                    if self.overdraft_held:
+                        _overdrawing(out, t, amount, usage)
+                    elif not _debits(out, t, amount, usage):
                         for x in zip(t.tolist(), amount.tolist(), usage.tolist()):
-                            paid = out.debit(*x, self.overdraft_held)
+                            paid = out.debit(*x)
                             assert paid, "a logged debit could not be replayed"
                 k = runs[k]
                 continue
@@ -228,3 +230,40 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     out.journal.extend_debit_rows(rows)
     out.spend_journaled(total)
     return True
+
+
+def _overdrawing(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> None:
+    """Debits that may overdraw (postpay), in order, as one `Ledger.debit(..., allow_overdraft=True)`
+    each would leave lots and journal: what the lots pay in full as columns, the debit that
+    empties them on its own, all after it as overdraft columns."""
+    a, n = 0, len(t)
+    while a < n:
+        if out.lot_total == 0:
+            _overdraws(out, t[a:], amount[a:], usage[a:])
+            return
+        k = a + int(np.searchsorted(np.cumsum(amount[a:]), out.lot_total, "right"))
+        if k > a and _debits(out, t[a:k], amount[a:k], usage[a:k]):
+            a = k
+            continue
+        out.debit(int(t[a]), int(amount[a]), int(usage[a]), True)
+        a += 1
+
+
+def _overdraws(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> None:
+    """Debits with no lot money left: each all overdraft, one 'overdraft' journal row each."""
+    total = int(amount.sum())
+    balance = out.balance - np.cumsum(amount)
+    out.spent += total
+    out.owed += total
+    out.overdrawn += total
+    if out.horizon:
+        before = t < out.horizon
+        out.area -= int((amount[before] * (out.horizon - t[before])).sum())
+    if not out.keep_journal:
+        return
+    extend = getattr(out.journal, "extend_overdraft_rows", None)
+    if extend is not None:
+        extend(t, amount, balance, usage)
+    else:
+        for row in zip(t.tolist(), amount.tolist(), balance.tolist(), usage.tolist()):
+            out.journal.append((row[0], DEBIT_ROW, row[1], row[2], "", row[3], "overdraft"))
