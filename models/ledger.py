@@ -237,6 +237,17 @@ class Ledger:
                 break
         self._skip_empty()
 
+    def overdraw_journaled(self, amount: Money, area: int) -> None:
+        """What debits totalling `amount` leave when no lot has money left (all of it overdraft,
+        R6 / R10) when the caller has journaled their rows itself; `area`: their sum of amount x
+        (horizon - t) over those before the horizon."""
+        if self.lot_total:
+            raise ValueError("overdraw_journaled: the lots still have money")
+        self.spent += amount
+        self.owed += amount
+        self.overdrawn += amount
+        self.area -= area
+
     def _skip_empty(self) -> None:
         while self._first < len(self.lots) and self.lots[self._first].remaining == 0:
             self._first += 1

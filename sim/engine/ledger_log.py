@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from models.ledger import DEBIT as DEBIT_ROW, Journal, Ledger
+from models.ledger import DEBIT as JOURNAL_DEBIT, Journal, Ledger
 
-PURCHASE, DEBIT, EXPIRE = 0, 1, 2
+PURCHASE, DEBIT, EXPIRE = 0, 1, 2           # the log's operations
 
 
 class LoggedLedger(Ledger):
@@ -251,14 +251,9 @@ def _overdrawing(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarr
 
 def _overdraws(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> None:
     """Debits with no lot money left: each all overdraft, one 'overdraft' journal row each."""
-    total = int(amount.sum())
     balance = out.balance - np.cumsum(amount)
-    out.spent += total
-    out.owed += total
-    out.overdrawn += total
-    if out.horizon:
-        before = t < out.horizon
-        out.area -= int((amount[before] * (out.horizon - t[before])).sum())
+    before = t < out.horizon
+    out.overdraw_journaled(int(amount.sum()), int((amount[before] * (out.horizon - t[before])).sum()))
     if not out.keep_journal:
         return
     extend = getattr(out.journal, "extend_overdraft_rows", None)
@@ -266,4 +261,4 @@ def _overdraws(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray
         extend(t, amount, balance, usage)
     else:
         for row in zip(t.tolist(), amount.tolist(), balance.tolist(), usage.tolist()):
-            out.journal.append((row[0], DEBIT_ROW, row[1], row[2], "", row[3], "overdraft"))
+            out.journal.append((row[0], JOURNAL_DEBIT, row[1], row[2], "", row[3], "overdraft"))
