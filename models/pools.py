@@ -50,6 +50,15 @@ class Pool:
         self.alerted.update(crossed)
         return crossed
 
+    def quiet_after(self, seconds: int, inc: int) -> bool:
+        """Whether drawing `seconds` more, `inc` at a time, would cross no alert not yet sent
+        (R5: neither a percentage used nor the pool running out)."""
+        left = self.remaining - seconds
+        if left < inc:
+            return not self.alerts
+        used = self.capacity - left
+        return all(p in self.alerted or used * 100 < p * self.capacity for p in self.alerts)
+
     def reset(self) -> None:
         self.capacity = self.full
         self.remaining = self.capacity

@@ -42,10 +42,11 @@ def increments_of(call: Call, inc: int) -> int:
 
 class PoolReservations:
     """A pool pays all of a call's later increments at once when it surely can: it holds
-    them all, they end before the next monthly reset, and the pool has no alerts (whose
-    instants matter) and no DNI partner (whose emptiness could refuse them). The pool's
-    `remaining` then already excludes them; `EngineAccount.fund` (sim/engine/funding.py) calls
-    `release` when a pool looks short while it holds reservations."""
+    them all, they end before the next monthly reset, the pool has no DNI partner (whose
+    emptiness could refuse them) and they cross none of its alerts (R5's 80 % / 100 %, whose
+    instants matter). The pool's `remaining` then already excludes them; `EngineAccount.fund`
+    (sim/engine/funding.py) calls `release` when a pool looks short, or a draw would alert,
+    while it holds reservations: the draw then sees the pool as one increment at a time would."""
 
     def __init__(self, inc: int, resets: list[int], resume: Callable[[Call, int], None], enabled: bool = True,
                  reserved: dict | None = None):
@@ -56,7 +57,7 @@ class PoolReservations:
         self.reserved = {} if reserved is None else reserved     # pool -> calls (the account's)
 
     def applies(self, pool) -> bool:
-        return self.enabled and pool is not None and pool.partner is None and not pool.alerts
+        return self.enabled and pool is not None and pool.partner is None
 
     def reserve(self, call: Call, pool, t: int) -> bool:
         inc = self.inc
@@ -65,7 +66,7 @@ class PoolReservations:
         if k < len(self.resets) and call.start + (total - 1) * inc >= self.resets[k]:
             return False
         future = total - call.increments
-        if pool.remaining < future * inc:
+        if pool.remaining < future * inc or (pool.alerts and not pool.quiet_after(future * inc, inc)):
             return False
         pool.remaining -= future * inc
         call.pool_increments += future

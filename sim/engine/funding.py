@@ -45,9 +45,11 @@ class EngineAccount(Account):
 
     def fund(self, call: Call, t: int) -> str | None:
         pool = call.route.pool
-        if pool is not None and pool.remaining < self.inc and self.reserved.get(pool):
-            # Increments reserved ahead of time make the pool look shorter than it is
-            # now: give back those not yet started, then decide on what is really left.
+        if pool is not None and (pool.remaining < self.inc or pool.alerts and not pool.quiet_after(self.inc, self.inc)) \
+                and self.reserved.get(pool):
+            # Increments reserved ahead of time make the pool look shorter (or fuller: R5's
+            # alerts) than it is now: give back those not yet started, then decide on what is
+            # really left.
             self.release(pool, t, call.idx)
         if self.credit_held:
             r = call.route
