@@ -162,3 +162,45 @@ def test_R5_100_percent_notice_when_an_odd_increment_leaves_a_remainder(tmp_path
     assert [(d["time"], d["amount"]) for d in p.debits()] == [("2026-01-05T10:59:30Z", "0.0467")]
     assert (p.cdr["m1"]["Charge"], p.cdr["m1"]["Capability"]) == ("0.05", "MCOPSTNPP")
     assert (p.pools[0]["Minutes used"], p.pools[0]["Minutes available"]) == ("59.50", "0.50")
+
+
+def test_R5_quiet_after_by_hand():
+    """A 60-minute pool (3600 s) with R5's alerts, 60 s increments: 2820 s more stays under
+    80 % (78.3 %), 2880 s reaches it. Once 80 % is sent, drawing up to 3540 s leaves a whole
+    increment (98.3 %, quiet); 3541 s would leave 59 s, less than an increment: the pool is used
+    up (100 %). A pool without alerts is always quiet; a 70 s increment cannot leave 60 s."""
+    from models.pools import Pool
+
+    pool = Pool("Global", "MCOMEETADD", "dial-out", 3600, alerts=(80, 100))
+    assert pool.quiet_after(2820, 60) and not pool.quiet_after(2880, 60)
+    pool.alerted.add(80)
+    assert pool.quiet_after(3540, 60) and not pool.quiet_after(3541, 60)
+    assert not pool.quiet_after(3540, 70)
+    assert Pool("US", "MCOPSTN1", "domestic", 3600).quiet_after(3600, 60)
+
+
+def test_R5_dialouts_reserved_ahead_alert_at_the_same_instants():
+    """Dial-outs well under 80 % are paid ahead by the pool (counted), those that would cross an
+    alert are not, and another call's draw that would alert gives the reservations back first:
+    notifications, journal and outcomes equal one event per increment (tests/test_prepass.py)."""
+    from unittest import mock
+
+    from models.policy import PREPAID, Payment, Policy
+    from sim.engine.ahead import PoolReservations
+    from tests.test_prepass import CONF_OUT, US, agree, attempts, payer, world
+
+    seen = {"alert pool": 0}
+    reserve = PoolReservations.reserve
+
+    def counting(self, call, pool, t):
+        ok = reserve(self, call, pool, t)
+        seen["alert pool"] += ok and bool(pool.alerts)
+        return ok
+
+    w = world([payer(CONF_CREDITS, "GB")], days=40)
+    # 60 dial-out minutes: three 15-minute calls overlap the fourth, which crosses 80 % then 100 %
+    rows = [(3600 * h, CONF_OUT, 0, US, 900) for h in (9, 10, 11)] + [(3600 * 11 + 300, CONF_OUT, 0, US, 1800)]
+    with mock.patch.object(PoolReservations, "reserve", counting):
+        exact = agree(w, Policy("p", PREPAID, 20_000, None, Payment()), attempts(rows))
+    assert [n[1] for n in exact.account.notifications] == ["dialout_pool_80", "dialout_pool_100"]
+    assert seen["alert pool"] > 0, seen
