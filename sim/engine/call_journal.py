@@ -125,8 +125,11 @@ class CallJournal(Journal):
 
     def _open_many(self, keys: np.ndarray, base: int) -> None:
         """Groups `keys` opened at rows base, base + 1, ..."""
-        keys = np.concatenate([self._keys, keys])
-        rows = np.concatenate([self._rows, np.arange(base, base + len(keys) - len(self._keys), dtype=np.int64)])
+        self._open(keys, np.arange(base, base + len(keys), dtype=np.int64))
+
+    def _open(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Groups `keys` (none open yet) opened at `rows`, into the sorted arrays."""
+        keys, rows = np.concatenate([self._keys, keys]), np.concatenate([self._rows, rows])
         order = np.argsort(keys, kind="stable")
         self._keys, self._rows = keys[order], rows[order]
 
@@ -157,12 +160,9 @@ class CallJournal(Journal):
         """Move the groups opened one at a time into the sorted arrays, and close the groups
         of calls over before instant t."""
         if self._recent:
-            keys = np.fromiter(self._recent.keys(), np.int64, len(self._recent))
-            rows = np.fromiter(self._recent.values(), np.int64, len(self._recent))
-            self._recent = {}
-            keys, rows = np.concatenate([self._keys, keys]), np.concatenate([self._rows, rows])
-            order = np.argsort(keys, kind="stable")
-            self._keys, self._rows = keys[order], rows[order]
+            recent, self._recent = self._recent, {}
+            self._open(np.fromiter(recent.keys(), np.int64, len(recent)),
+                       np.fromiter(recent.values(), np.int64, len(recent)))
         if self._start is not None and len(self._keys):
             call = self._keys // SPAN
             live = self._start[call].astype(np.int64) + self._duration[call] >= t
