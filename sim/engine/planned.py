@@ -35,7 +35,7 @@ class LoopTables:
         loop = pre.loop
         # Per loop position (i, t, d, payer, kind, route), as one numpy row: a tenant-year has millions
         # of loop attempts, and Python lists of them would cost ~180 bytes each; rows are read on use.
-        self.rows = np.rec.fromarrays([loop, attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
+        self.rows = np.rec.fromarrays([narrow(loop), attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
                                        attempts.kind[loop], pre.route_of[loop]])
         group = pre.group[loop]
         self.planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
@@ -43,6 +43,11 @@ class LoopTables:
         self.whole = pre.whole_credit[loop]
         settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
         self.batches = Batches(attempts, pre, np.flatnonzero(self.whole), inc, settles)
+
+
+def narrow(ix: np.ndarray) -> np.ndarray:
+    """Positions or attempt numbers (never negative) as int32 when they fit."""
+    return ix.astype(np.int32) if not len(ix) or int(ix.max()) < 1 << 31 else ix
 
 
 class Replan(Exception):
@@ -59,16 +64,24 @@ class Batches:
     WINDOW = 86400
 
     def __init__(self, attempts, pre, positions: np.ndarray, inc: int, settles: list[int]):
-        price = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
-        fee = np.array([r.fee for r in pre.routes] + [0], np.int64)
+        # Kept narrow (a tenant-year has ~4M of them): a block widens its own slice to int64, and
+        # prices, fees, kinds and costs are looked up or differenced per block, not stored per call.
+        self.prices = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
+        self.fees = np.array([r.fee for r in pre.routes] + [0], np.int64)
+        self.kinds = attempts.kind
         idx = pre.loop[positions]
-        u = pre.route_of[idx]
-        self.pos, self.idx, self.kind = positions, idx, attempts.kind[idx]
+        self.route = pre.route_of[idx]
         self.start = attempts.t[idx]
-        self.total = -(-attempts.duration[idx].astype(np.int64) // inc)
-        self.price, self.fee = price[u], fee[u]
-        self.cost = self.total * self.price + self.fee
-        self.cum = np.concatenate([[0], np.cumsum(self.cost)])
+        self.pos, self.idx = narrow(positions), narrow(idx)
+        total = attempts.duration[idx].astype(np.int64)
+        total += inc - 1
+        total //= inc
+        cost = self.prices[self.route]
+        cost *= total
+        cost += self.fees[self.route]
+        self.total = total.astype(np.int32)          # whole increments of an int32 duration
+        self.cum = np.zeros(len(cost) + 1, np.int64)
+        np.cumsum(cost, out=self.cum[1:])
         self.settles = settles        # instants that read the running totals (month starts, warm-up end)
 
     def end(self, b: int, account) -> int:
@@ -86,9 +99,10 @@ class Batches:
 
     def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
         s = slice(b, e)
-        block = HeldBlock(self.pos[s], self.start[s], self.total[s], self.price[s], self.fee[s], self.idx[s],
-                          self.kind[s], np.zeros(e - b, np.int64))
-        return block, self.cost[s], int(self.cum[e] - self.cum[b])
+        idx, u = self.idx[s].astype(np.int64), self.route[s]
+        block = HeldBlock(self.pos[s].astype(np.int64), self.start[s], self.total[s].astype(np.int64),
+                          self.prices[u], self.fees[u], idx, self.kinds[idx], np.zeros(e - b, np.int64))
+        return block, np.diff(self.cum[b:e + 1]), int(self.cum[e] - self.cum[b])
 
 
 def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, journal="increments"):
@@ -243,9 +257,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         else:
             schedule_raw(tick(env, increment_callbacks, call), i, call.start + call.increments * inc - t)
 
-    def chain(callbacks: list, order: np.ndarray):
-        """An arrival chain over loop positions `order`: one event object, re-used (see loop.py)."""
-        idx, times = loop[order], rows.f1[order]
+    def chain(callbacks: list, order: np.ndarray, idx: np.ndarray, times: np.ndarray):
+        """An arrival chain over loop positions `order` (their attempt numbers `idx`, instants
+        `times`): one event object, re-used (see loop.py)."""
 
         def on_arrival(ev) -> None:
             b = ev.payload
@@ -278,8 +292,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     if out:
         views = [np.frombuffer(x, dtype) for x, dtype in
                  ((out.connected, np.int32), (out.charge, np.int64), (out.fee, np.int64), (out.paid, np.int8))]
-    chain(credit_callbacks, np.flatnonzero(whole))
-    chain([], np.flatnonzero(~whole))
+    chain(credit_callbacks, batches.pos, batches.idx, batches.start)
+    rest = np.flatnonzero(~whole)
+    chain([], rest, loop[rest], rows.f1[rest])
     env.run()
     credits_ahead.flush_all()
     if log:

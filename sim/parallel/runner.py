@@ -10,7 +10,6 @@ changes nothing else, and results do not depend on where or in which order tasks
 """
 from __future__ import annotations
 
-import gc
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine import prepass
+from sim.engine import memory, prepass
 from sim.engine.loop import simulate
 from sim.analysis.metrics import metrics_of
 
@@ -51,7 +50,9 @@ def attempts_for(job: Job, rep: int):
     if job.replay is not None:
         return job.replay
     from sim.engine.traffic import generate
-    return generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
+    attempts = generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
+    memory.release()                        # generating leaves ~170 MiB of free heap at a tenant-year
+    return attempts
 
 
 # Each process's recent traffic, so that every candidate of a replication that lands on a
@@ -96,8 +97,7 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     metrics = metrics_of(run)
     if task.last:
         prepass.forget(attempts)            # hundreds of MB at a tenant-year; no other policy needs it
-        if task.keep:
-            gc.collect()                    # the run's event loop held its tables in reference cycles
+        memory.release()                    # the event loop held its tables in reference cycles
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
         options = job.file_options or FileOptions()
