@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from scipy import stats as st
+
+# LAZY: scipy.stats is imported where it is used: it costs ~1.5 s and ~70 MiB, which a run needs
+# only once its simulations are over (not in the workers, not at a tenant-year's memory peak).
 
 from .stats import Interval, t_interval
 
@@ -36,6 +38,7 @@ class Paired:
 
 def paired_difference(values: list[Decimal], baseline: list[Decimal]) -> tuple[Interval, float | None]:
     """(interval of the mean difference, unadjusted p-value or None when no difference at all)."""
+    from scipy import stats as st       # LAZY (above)
     if len(values) != len(baseline):
         raise ValueError("paired values need the same replications")
     d = [a - b for a, b in zip(values, baseline)]

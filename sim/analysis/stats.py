@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
-from scipy import stats as st
+
+# LAZY: scipy.stats is imported where it is used: it costs ~1.5 s and ~70 MiB, which a run needs
+# only once its simulations are over (not in the workers, not at a tenant-year's memory peak).
 
 LEVEL = 0.95
 Q4 = Decimal("0.0001")
@@ -59,6 +61,7 @@ def _mean(values: list[Decimal]) -> Decimal:
 
 def t_quantile(df: int, level: float = LEVEL) -> Decimal:
     """Two-sided Student t quantile, to 6 decimals (the same on every machine)."""
+    from scipy import stats as st       # LAZY (above)
     return Decimal(f"{st.t.ppf((1 + level) / 2, df):.6f}")
 
 
@@ -83,6 +86,7 @@ def mean_ci(values: list[Decimal]) -> tuple[Decimal, Decimal]:
 
 def wilson_interval(successes: int, n: int) -> Interval:
     """Wilson score interval of a proportion (successes of n)."""
+    from scipy import stats as st       # LAZY (above)
     if n < 1:
         raise ValueError("a proportion needs n >= 1")
     p = successes / n
@@ -102,6 +106,7 @@ def rule_of_three(n: int) -> Decimal:
 def bootstrap_interval(values: list[Decimal], lower: Decimal | None = None, method: str = "BCa") -> Interval:
     """scipy.stats.bootstrap interval of the mean; the resampling is seeded from the values, so the
     same values give the same interval whatever the policy is called or where it stands."""
+    from scipy import stats as st       # LAZY (above)
     x = np.array([float(v) for v in values])
     digest = hashlib.sha256(" ".join(str(v) for v in values).encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
@@ -117,6 +122,7 @@ def bootstrap_interval(values: list[Decimal], lower: Decimal | None = None, meth
 
 
 def skewness(values: list[Decimal]) -> float:
+    from scipy import stats as st       # LAZY (above)
     x = np.array([float(v) for v in values])
     if len(x) < 3 or np.all(x == x[0]):
         return 0.0
