@@ -9,6 +9,7 @@ and the exact loop.
 """
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -74,12 +75,15 @@ def agree(w, policy, a, seed=0, *others):
 
 
 def bill(w, policy, a, seed=0):
-    """The planned path (it must not replan), `simulate` and the exact loop agree: the planned run and its pre-pass."""
+    """The planned path (it must not replan), `simulate` and the exact loop agree: the planned run and its
+    pre-pass (as built: the run's loop tables take its per-attempt columns)."""
     pre = prepass.build(w, policy, a)
     assert pre is not None
+    built = copy.copy(pre)
     run = planned.simulate_planned(w, policy, a, pre, np.random.SeedSequence(seed), True)
+    assert pre.mixed is None and pre.route_of is None and built.mixed is not None
     agree(w, policy, a, seed, run)
-    return run, pre
+    return run, built
 
 
 def per_call(run):
@@ -456,7 +460,7 @@ def test_property_planned_path_equals_the_exact_loop():
         reached.clear()
         replans = seen["replan"]
         agree(*case)
-        pre = prepass.prepass_for(w, policy, a)
+        pre = prepass.build(w, policy, a)         # as built (a run's loop tables take route_of)
         dial_out = {i for i in range(len(a)) if (r := pre.routes[pre.route_of[i]]).pool is not None
                     and r.pool.alerts and r.block is None and a.duration[i] > 0}
         if seen["replan"] == replans:

@@ -30,6 +30,7 @@ from simpy.events import Event
 
 from models.account import Call
 from models.calls import Reason
+from models.money import increment_price
 from models.pools import PoolSet
 from models.policy import Policy
 
@@ -56,9 +57,24 @@ class Outcomes:
     """Per-attempt results, kept for the replication whose files are written."""
 
     connected: array        # seconds connected, -1 when blocked
-    charge: array           # credits spent on minutes (ten-thousandths)
-    fee: array              # connection fee
+    charge: array           # credits spent on minutes (ten-thousandths), int32 or int64 (`new`)
+    fee: array              # connection fee, the same type
     paid: array             # bit 1: a pool paid an increment; bit 2: credits did
+
+    @classmethod
+    def new(cls, world, attempts, connected: array | None = None, paid: array | None = None) -> "Outcomes":
+        """Outcomes of `attempts`, blocked and unpaid unless `connected` and `paid` are given.
+        Charge and fee are int32 when no call of these attempts at this rate card can reach 2^31
+        ten-thousandths (R6: its longest call at the dearest rate): 80 MB less at a tenant-year."""
+        n = len(attempts)
+        inc = world.switches.billing_increment_seconds
+        rates = [*world.rates.outbound.values(), *world.rates.toll_free_inbound.values()]
+        price = max((increment_price(r.per_minute, inc) for r in rates), default=0)
+        fee = max((r.connection_fee for r in rates), default=0)
+        longest = int(attempts.duration.max()) if n else 0
+        code = "i" if max(price * -(-longest // inc), fee) < 1 << 31 else "q"
+        return cls(connected if connected is not None else array("i", [-1]) * n, array(code, [0]) * n,
+                   array(code, [0]) * n, paid if paid is not None else array("b", [0]) * n)
 
     def finisher(self):
         """finish(call, seconds connected): write a call's outcome (a closure: the hot path's)."""
@@ -179,8 +195,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     start_call, fund, cut_call, free_call = account.start_call, account.fund, account.cut_call, account.free_call
 
     if keep_records:
-        out = checkpoint.outcomes if checkpoint else Outcomes(
-            array("i", [-1]) * n, array("q", [0]) * n, array("q", [0]) * n, array("b", [0]) * n)
+        out = checkpoint.outcomes if checkpoint else Outcomes.new(world, attempts)
         finish = out.finisher()
     else:
         out = None

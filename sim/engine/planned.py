@@ -24,6 +24,7 @@ from .ahead import CreditHolds, HeldBlock, PoolReservations
 from .call_journal import CallJournal
 from .funding import PlannedAccount
 from .ledger_log import LoggedLedger
+from .prepass import narrow
 from .world import new_pools
 
 
@@ -35,7 +36,7 @@ class LoopTables:
         loop = pre.loop
         # Per loop position (i, t, d, payer, kind, route), as one numpy row: a tenant-year has millions
         # of loop attempts, and Python lists of them would cost ~180 bytes each; rows are read on use.
-        self.rows = np.rec.fromarrays([narrow(loop), attempts.t[loop], attempts.duration[loop], attempts.payer[loop],
+        self.rows = np.rec.fromarrays([loop, narrow(attempts.t[loop]), attempts.duration[loop], attempts.payer[loop],
                                        attempts.kind[loop], pre.route_of[loop]])
         group = pre.group[loop]
         self.planned = dict(zip(loop[group >= 0].tolist(), group[group >= 0].tolist()))
@@ -43,11 +44,6 @@ class LoopTables:
         self.whole = pre.whole_credit[loop]
         settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
         self.batches = Batches(attempts, pre, np.flatnonzero(self.whole), inc, settles)
-
-
-def narrow(ix: np.ndarray) -> np.ndarray:
-    """Positions or attempt numbers (never negative) as int32 when they fit."""
-    return ix.astype(np.int32) if not len(ix) or int(ix.max()) < 1 << 31 else ix
 
 
 class Replan(Exception):
@@ -71,7 +67,7 @@ class Batches:
         self.kinds = attempts.kind
         idx = pre.loop[positions]
         self.route = pre.route_of[idx]
-        self.start = attempts.t[idx]
+        self.start = narrow(attempts.t[idx])
         self.pos, self.idx = narrow(positions), narrow(idx)
         total = attempts.duration[idx].astype(np.int64)
         total += inc - 1
@@ -100,8 +96,8 @@ class Batches:
     def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
         s = slice(b, e)
         idx, u = self.idx[s].astype(np.int64), self.route[s]
-        block = HeldBlock(self.pos[s].astype(np.int64), self.start[s], self.total[s].astype(np.int64),
-                          self.prices[u], self.fees[u], idx, self.kinds[idx], np.zeros(e - b, np.int64))
+        wide = [a[s].astype(np.int64) for a in (self.pos, self.start, self.total)]
+        block = HeldBlock(*wide, self.prices[u], self.fees[u], idx, self.kinds[idx], np.zeros(e - b, np.int64))
         return block, np.diff(self.cum[b:e + 1]), int(self.cum[e] - self.cum[b])
 
 
@@ -139,6 +135,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     tables = pre.shared.get("loop")
     if tables is None:
         tables = pre.shared["loop"] = LoopTables(attempts, pre, inc, measure_from)
+        pre.route_of = pre.group = pre.mixed = pre.whole_credit = None     # the tables hold what is read
     rows, planned, mixed, whole, batches = tables.rows, tables.planned, tables.mixed, tables.whole, tables.batches
     countries = attempts.countries
     start_call, fund, cut_call = account.start_call, account.fund, account.cut_call
@@ -157,8 +154,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         return r
 
     if keep_records:
-        out = Outcomes(array("i", pre.connected.tobytes()), array("q", [0]) * len(attempts),
-                       array("q", [0]) * len(attempts), array("b", pre.paid.tobytes()))
+        out = Outcomes.new(world, attempts, array("i", pre.connected.tobytes()), array("b", pre.paid.tobytes()))
         connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
         finish = out.finisher()
     else:
@@ -290,8 +286,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     late_callbacks = [lambda ev: arrive(ev.payload)]
     credit_callbacks: list = []
     if out:
-        views = [np.frombuffer(x, dtype) for x, dtype in
-                 ((out.connected, np.int32), (out.charge, np.int64), (out.fee, np.int64), (out.paid, np.int8))]
+        views = [np.frombuffer(x, x.typecode) for x in (out.connected, out.charge, out.fee, out.paid)]
     chain(credit_callbacks, batches.pos, batches.idx, batches.start)
     rest = np.flatnonzero(~whole)
     chain([], rest, loop[rest], rows.f1[rest])

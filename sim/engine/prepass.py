@@ -38,6 +38,12 @@ NONE, POOL_EX, NO_CRED, NO_RATE = -1, REASONS.index(Reason.POOL_EXHAUSTED), REAS
     REASONS.index(Reason.NO_RATE)
 
 
+def narrow(a: np.ndarray) -> np.ndarray:
+    """Integers (positions, attempt numbers, instants) as int32 when they fit: half the memory.
+    Arithmetic on them must widen first (numpy keeps int32 for int32 op Python int)."""
+    return a.astype(np.int32) if not len(a) or -1 << 31 <= int(a.min()) and int(a.max()) < 1 << 31 else a
+
+
 def cdiv(a, b):
     return -(-a // b)
 
@@ -48,7 +54,7 @@ class Prepass:
     n: int                              # attempts; keys of increments are instant * n + attempt number
     route_of: np.ndarray                # per attempt: index into `routes`
     routes: list                        # models.account.Route of each (payer, kind, country), a scratch account's
-    loop: np.ndarray                    # attempt numbers the policy loop bills, ascending
+    loop: np.ndarray                    # attempt numbers the policy loop bills, ascending (int32)
     group: np.ndarray                   # per attempt: its pool group when planned here, else -1
     cuts: list[list[int]]               # per group, per month period: key of the last increment it pays
     mixed: np.ndarray                   # per attempt: a pool pays it again after credits did
@@ -65,6 +71,8 @@ class Prepass:
     affected: set = field(default_factory=set)
     affected_funding: set = field(default_factory=set)
     shared: dict = field(default_factory=dict)        # what the policies' loops build once (planned.py)
+    # route_of, group, mixed and whole_credit are read only by those loop tables, which drop them
+    # (~100 MB at a tenant-year)
 
     def pool_pays(self, g: int, idx: int, t: int) -> bool:
         cuts = self.cuts[g]
@@ -285,7 +293,7 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
     after = dt >= getattr(world, "measure_from", 0)
     live = np.array([r.pool is not None for r in routes] + [False])[np.where(group < 0, route_of, -1)]
     whole_credit = in_loop & ~pool_paid & ~live
-    pre = Prepass(world, n, route_of, routes, np.flatnonzero(in_loop), group, cuts, mixed, whole_credit, resets,
+    pre = Prepass(world, n, route_of, routes, narrow(np.flatnonzero(in_loop)), group, cuts, mixed, whole_credit, resets,
                   planned_pools,
                   used, used_mf, connected, paid,
                   list(zip(dt.tolist(), disrupted.tolist(), payer.tolist(), kind.tolist(),

@@ -131,14 +131,14 @@ class _Builder:
         self.cols["country"].append(np.array([index.setdefault(str(c), len(index)) for c in codes],
                                              np.int16)[inverse.reshape(-1)] if n else np.zeros(0, np.int16))
         self.cols["duration"].append(np.asarray(duration, np.int32))
-        self.cols["conf"].append(np.full(n, -1, np.int64) if conf is None else np.asarray(conf, np.int64))
+        self.cols["conf"].append(np.full(n, -1, np.int32) if conf is None else np.asarray(conf, np.int32))
         self.cols["tf"].append(np.full(n, -1, np.int16) if tf is None else np.broadcast_to(np.asarray(tf, np.int16), (n,)))
 
     def build(self, horizon: int, service_numbers: list[str]) -> Attempts:
         if not self.cols["t"]:
             e = np.zeros(0, np.int64)
             return Attempts(e, e.astype(np.int8), e.astype(np.int32), e.astype(np.int16), e.astype(np.int32),
-                            e, e.astype(np.int16), [], service_numbers=service_numbers)
+                            e.astype(np.int32), e.astype(np.int16), [], service_numbers=service_numbers)
         t = np.concatenate(self.cols["t"])
         keep = np.flatnonzero((t >= 0) & (t < horizon))
         order = keep[stable_order(t[keep], horizon)]

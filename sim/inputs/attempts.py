@@ -20,7 +20,7 @@ class Attempts:
     payer: np.ndarray        # int32 user index, or TENANT
     country: np.ndarray      # int16 index into `countries`: destination (out) or origin (in)
     duration: np.ndarray     # int32 intended seconds
-    conf: np.ndarray         # int64 conference number, -1 when not a meeting call
+    conf: np.ndarray         # int32 conference number, -1 when not a meeting call
     tf: np.ndarray           # int16 index of the tenant's toll-free / service number, -1 if none
     countries: list[str]
     numbers: list[str] | None = None        # the far end's number, when known (replay)
@@ -45,7 +45,7 @@ class Attempts:
         cols = list(zip(*(rows[i] for i in order))) if rows else [()] * 7
         a = cls(np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype=np.int8),
                 np.array(cols[2], dtype=np.int32), np.array(cols[3], dtype=np.int16),
-                np.array(cols[4], dtype=np.int32), np.array(cols[5], dtype=np.int64),
+                np.array(cols[4], dtype=np.int32), np.array(cols[5], dtype=np.int32),
                 np.array(cols[6], dtype=np.int16), countries)
         for name, values in extra.items():
             setattr(a, name, [values[i] for i in order] if isinstance(values, list) and len(values) == len(rows)

@@ -171,15 +171,16 @@ class CdrCells:
         return inv.reshape(-1), np.array(domestic, bool), list(pool_cap), list(free_cap)
 
 
-CDR_BLOCK = 1 << 18          # connected calls built and written per block (bounded memory)
+CDR_BLOCK = 1 << 16          # attempts whose CDR rows are built and written per block (bounded memory)
 
 
 def cdr_tables(world, attempts, run, ids: CallIds, block: int = CDR_BLOCK):
-    """R12 rows of every connected call, in attempt order: tables of at most `block` rows."""
-    rows = np.flatnonzero(np.asarray(run.outcomes.connected) >= 0)
+    """R12 rows of every connected call, in attempt order: a table for each `block` attempts
+    (those of them that connected), so that no column spans the run."""
+    connected = np.asarray(run.outcomes.connected)
     cells = CdrCells(world, attempts, run)
-    for b in range(0, max(len(rows), 1), block):
-        yield cdr_table(world, attempts, run, ids, rows[b:b + block], cells)
+    for b in range(0, max(len(connected), 1), block):
+        yield cdr_table(world, attempts, run, ids, b + np.flatnonzero(connected[b:b + block] >= 0), cells)
 
 
 def cdr_table(world, attempts, run, ids: CallIds, ix: np.ndarray | None = None,

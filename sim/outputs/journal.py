@@ -57,7 +57,7 @@ def journal_columns(journal) -> dict:
     return cols
 
 
-LEDGER_BLOCK = 1 << 18       # rows built and written per block (bounded memory)
+LEDGER_BLOCK = 1 << 16       # rows built and written per block (bounded memory)
 
 
 def ledger_tables(clock, c: dict, usage_column, block: int = LEDGER_BLOCK):
