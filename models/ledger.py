@@ -21,6 +21,7 @@ from itertools import chain, repeat
 from .money import Money
 
 PURCHASE, DEBIT, EXPIRE = "purchase", "debit", "expire"
+OVERDRAFT = "overdraft"          # the note of a debit beyond the lots
 
 _ZEROS = (0, 0, 0, 0, 0)
 
@@ -29,77 +30,105 @@ class Journal(Sequence):
     """The ledger's journal: a sequence of (t, kind, amount, balance_after, lot_id, usage_id,
     note) tuples, read like a list of them, kept in less memory.
 
-    The common entry, a debit of one call's increment from one lot, is stored by
-    `debit_row` as five integers in one typed array (about 41 bytes instead of about 200:
-    a 2M-call run journals millions of them). Any other entry (`append`) is kept as its
-    tuple. Reading gives back the same tuples, in order. Integer-like values (e.g. numpy
-    integers) given to `debit_row` come back as int; anything that is not an integer
-    (a text UsageId, a float instant) makes it fall back to a tuple.
+    The common entries are stored as five integers in one typed array (about 41 bytes instead
+    of about 200: a 2M-call run journals millions of them): a debit of one call from one lot
+    (`debit_row`), and a debit beyond the lots (lot "", note "overdraft": R6 without cut-off,
+    R10 postpay, where every debit is one). Any other entry is kept as its tuple. Reading
+    gives back the same tuples, in order. Integer-like values (e.g. numpy integers) come back
+    as int; anything that is not an integer (a text UsageId, a float instant) makes the entry
+    fall back to a tuple.
     """
 
+    TUPLE, LOT_DEBIT, OVERDRAFT = 0, 1, 2        # how each row is kept (`storage`)
+
     def __init__(self):
-        self._ints = array("q")        # 5 per entry: t, amount, balance_after, lot_id, usage_id
-        self._packed = bytearray()     # per entry: 1 = in _ints as a one-lot debit, 0 = in _other
+        self._ints = array("q")        # 5 per entry: t, amount, balance_after, lot_id (-1 overdraft), usage_id
+        self._packed = bytearray()     # per entry: TUPLE (in _other), LOT_DEBIT or OVERDRAFT (in _ints)
         self._other: dict[int, tuple] = {}
 
     def append(self, entry: tuple) -> None:
+        t, kind, amount, balance, lot, usage, note = entry
+        if kind == DEBIT and lot == "" and note == OVERDRAFT and not isinstance(usage, bool) \
+                and self._pack((t, amount, balance, -1, usage)):
+            self._packed.append(self.OVERDRAFT)
+            return
         self._other[len(self._packed)] = entry
         self._ints.extend(_ZEROS)
-        self._packed.append(0)
+        self._packed.append(self.TUPLE)
 
     def debit_row(self, t, amount, balance, lot_id, usage_id) -> None:
         """Append (t, "debit", amount, balance, lot_id, usage_id, "")."""
-        ints = self._ints
-        n = len(ints)
-        try:
-            ints.extend((t, amount, balance, lot_id, usage_id))
-        except (TypeError, OverflowError):
-            del ints[n:]
+        if self._pack((t, amount, balance, lot_id, usage_id)):
+            self._packed.append(self.LOT_DEBIT)
+        else:
             self.append((t, DEBIT, amount, balance, lot_id, usage_id, ""))
-            return
-        self._packed.append(1)
+
+    def _pack(self, ints: tuple) -> bool:
+        n = len(self._ints)
+        try:
+            self._ints.extend(ints)
+        except (TypeError, OverflowError):
+            del self._ints[n:]
+            return False
+        return True
 
     def extend_debit_rows(self, packed) -> None:
         """Append one-lot debit rows given as a buffer of native 8-byte integers, five per row
         (t, amount, balance_after, lot_id, usage_id), as `debit_row` would one by one."""
         data = memoryview(packed).cast("B")
         self._ints.frombytes(data)
-        self._packed.extend(b"\x01" * (len(data) // 40))
+        self._packed.extend(bytes([self.LOT_DEBIT]) * (len(data) // 40))
 
     def _row(self, i: int) -> tuple:
-        if self._packed[i]:
-            t, amount, balance, lot_id, usage_id = self._ints[5 * i:5 * i + 5]
-            return (t, DEBIT, amount, balance, lot_id, usage_id, "")
-        return self._other[i]
+        form = self._packed[i]
+        if form == self.TUPLE:
+            return self._other[i]
+        t, amount, balance, lot_id, usage_id = self._ints[5 * i:5 * i + 5]
+        if form == self.OVERDRAFT:
+            return (t, DEBIT, amount, balance, "", usage_id, OVERDRAFT)
+        return (t, DEBIT, amount, balance, lot_id, usage_id, "")
 
     def __iter__(self):
         return chain.from_iterable(self._pieces())
 
     def _pieces(self):
-        """Iterables of rows in order: zips over blocks of packed debits, 1-tuples of the others."""
-        other = self._other
-        start = 0
-        for k in list(other):               # rows kept as tuples, in row order
-            if k > start:
-                yield from self._packed_blocks(start, k)
-            yield (other[k],)
-            start = k + 1
-        if start < len(self._packed):
-            yield from self._packed_blocks(start, len(self._packed))
+        """Iterables of rows in order: zips over blocks of packed rows, the others as kept."""
+        for form, a, b in self.runs():
+            if form == self.TUPLE:
+                yield (self._other[k] for k in range(a, b))
+                continue
+            ints = self._ints
+            for lo in range(a, b, 1 << 14):        # bounded extra memory per block
+                s = ints[5 * lo:5 * min(b, lo + (1 << 14))]
+                if form == self.LOT_DEBIT:
+                    yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], s[3::5], s[4::5], repeat(""))
+                else:
+                    yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], repeat(""), s[4::5], repeat(OVERDRAFT))
 
-    def _packed_blocks(self, a: int, b: int):
-        ints = self._ints
-        for lo in range(a, b, 1 << 14):        # bounded extra memory per block
-            s = ints[5 * lo:5 * min(b, lo + (1 << 14))]
-            yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], s[3::5], s[4::5], repeat(""))
+    def runs(self):
+        """(form, first row, end) of each run of rows kept the same way, in order."""
+        packed, n = self._packed, len(self._packed)
+        forms = (self.TUPLE, self.LOT_DEBIT, self.OVERDRAFT)
+        nxt = dict.fromkeys(forms, -1)      # each form's next row at or after `a` (n: none); searched forward only
+        a = 0
+        while a < n:
+            for f in forms:
+                if nxt[f] < a:
+                    at = packed.find(bytes([f]), a)
+                    nxt[f] = n if at < 0 else at
+            form = packed[a]
+            b = min(nxt[f] for f in forms if f != form)
+            yield form, a, b
+            a = b
 
     def __len__(self) -> int:
         return len(self._packed)
 
-    def storage(self) -> tuple[array, dict[int, tuple]]:
+    def storage(self) -> tuple[array, dict[int, tuple], bytearray]:
         """For writers that read the journal whole: the packed integers (5 per row: t, amount,
-        balance_after, lot_id, usage_id; zeros for a row kept as a tuple) and {row: tuple}."""
-        return self._ints, self._other
+        balance_after, lot_id, usage_id; zeros for a row kept as a tuple), {row: tuple}, and per
+        row how it is kept (TUPLE, LOT_DEBIT, or OVERDRAFT: lot_id -1 for lot "", note "overdraft")."""
+        return self._ints, self._other, self._packed
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -215,7 +244,7 @@ class Ledger:
         if left:
             self.owed += left
             self.overdrawn += left
-            self._log(t, DEBIT, left, "", usage_id, "overdraft")
+            self._log(t, DEBIT, left, "", usage_id, OVERDRAFT)
         return True
 
     def live_lots(self) -> list[Lot]:

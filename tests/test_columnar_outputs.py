@@ -140,7 +140,9 @@ def test_journal_columns_read_back_every_row():
     assert c["t"].tolist() == [r[0] for r in rows]
     assert c["balance"].tolist() == [r[3] for r in rows]
     assert c["lot"].tolist() == [r[4] if r[4] != "" else -1 for r in rows]
-    assert {i: n for i, (_, n) in c["texts"].items()} == {i: r[6] for i, r in enumerate(rows) if r[6]}
+    notes = {i: n for i, (_, n) in c["texts"].items()} | {i: "overdraft" for i in np.flatnonzero(c["overdraft"]).tolist()}
+    assert notes == {i: r[6] for i, r in enumerate(rows) if r[6]}
+    assert c["overdraft"].any()                  # a debit beyond the lots, kept packed
 
 
 @pytest.fixture(scope="module")

@@ -67,3 +67,24 @@ def test_R7_ledger_journal_matches_a_list_journal():
     assert rows[2] == (10, DEBIT, 17_000, 483_000, 1, 0, "")
     assert [r for r in rows if r[6] == "overdraft"] == [(50, DEBIT, 155_000, -155_000, "", 99, "overdraft")]
     assert led.conserved()
+
+
+def test_R6_R10_debits_beyond_the_lots_are_kept_packed_and_read_back():
+    """Every postpay debit is an overdraft row (R10): kept as five integers like a lot's debit,
+    not as a tuple; one with a text UsageId (replay) stays a tuple. Runs follow the forms."""
+    j = Journal()
+    j.append((0, PURCHASE, 100, 100, 1, "", "initial funds"))
+    j.debit_row(5, 40, 60, 1, 0)
+    j.append((6, DEBIT, 80, -20, "", 1, "overdraft"))
+    j.append((7, DEBIT, 10, -30, "", 2, "overdraft"))
+    j.append((8, DEBIT, 10, -40, "", "replayed-id", "overdraft"))
+    j.debit_row(9, 1, -41, 2, 3)
+    ints, other, forms = j.storage()
+    assert list(forms) == [Journal.TUPLE, Journal.LOT_DEBIT, Journal.OVERDRAFT, Journal.OVERDRAFT, Journal.TUPLE,
+                           Journal.LOT_DEBIT]
+    assert sorted(other) == [0, 4] and list(ints[10:15]) == [6, 80, -20, -1, 1]
+    assert list(j.runs()) == [(0, 0, 1), (1, 1, 2), (2, 2, 4), (0, 4, 5), (1, 5, 6)]
+    assert list(j) == [(0, PURCHASE, 100, 100, 1, "", "initial funds"), (5, DEBIT, 40, 60, 1, 0, ""),
+                       (6, DEBIT, 80, -20, "", 1, "overdraft"), (7, DEBIT, 10, -30, "", 2, "overdraft"),
+                       (8, DEBIT, 10, -40, "", "replayed-id", "overdraft"), (9, DEBIT, 1, -41, 2, 3, "")]
+    assert j[3] == (7, DEBIT, 10, -30, "", 2, "overdraft")

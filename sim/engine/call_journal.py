@@ -37,11 +37,10 @@ class CallJournal(Journal):
         groups close after its last row there, so a long journal stays fast."""
         if isinstance(journal, cls):
             return journal
-        ints, other = journal.storage()
+        ints, other, forms = journal.storage()
         n = len(journal)
         packed = np.frombuffer(ints, np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
-        is_packed = np.ones(n, bool)
-        is_packed[list(other)] = False
+        is_packed = np.frombuffer(forms, np.uint8) != Journal.TUPLE
         numbered = [e for e in other.values() if _key(e[1], e[4], e[5]) is not None]
         usage = np.concatenate([packed[is_packed, 4], np.array([e[5] for e in numbered], np.int64)])
         t = np.concatenate([packed[is_packed, 0], np.array([e[0] for e in numbered], np.int64)])
@@ -49,12 +48,18 @@ class CallJournal(Journal):
         last = np.full(int(usage.max(initial=-1)) + 1, -1, np.int64)       # each call's last row
         np.maximum.at(last, usage, t)
         out = cls(last, np.zeros(len(last), np.int32))
-        start = 0
-        for k in list(other):                           # rows kept as tuples, in row order
-            out.extend_debit_rows(packed[start:k])
-            out.append(other[k])
-            start = k + 1
-        out.extend_debit_rows(packed[start:])
+        for form, a, b in journal.runs():
+            if form == Journal.TUPLE:
+                for k in range(a, b):
+                    out.append(other[k])
+            elif form == Journal.LOT_DEBIT:
+                out.extend_debit_rows(packed[a:b])
+            elif (packed[a:b, 4] >= 0).all():
+                rows = packed[a:b]
+                out.extend_overdraft_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 4])
+            else:                                       # of no numbered call: a row each
+                for k in range(a, b):
+                    out.append(journal[k])
         return out
 
     # ---- writing ---------------------------------------------------------------------------
@@ -182,7 +187,7 @@ class CallJournal(Journal):
         amount[rows] = [e[2] for e in other.values()]
         amount[rows[[e[1] == PURCHASE for e in other.values()]]] *= -1
         balance = -np.cumsum(amount)
-        packed = np.frombuffer(self._packed, np.uint8).view(bool)
+        packed = np.frombuffer(self._packed, np.uint8) != Journal.TUPLE
         view[packed, 2] = balance[packed]
         del view, packed
         for r, b in zip(rows.tolist(), balance[rows].tolist()):

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.ledger import DEBIT, EXPIRE, PURCHASE
+from models.ledger import DEBIT, EXPIRE, OVERDRAFT, PURCHASE, Journal
 
 from .columns import lookup, money4, timestamps
 from .folder import inert
@@ -28,10 +28,11 @@ LEDGER_COLUMNS = ["time", "kind", "amount", "balance_after", "lot_id", "usage_id
 
 def journal_columns(journal) -> dict:
     """The journal as numpy columns: t, kind (index into KINDS), amount, balance, lot and usage
-    (-1 for none), and `texts` {row: (text usage id, note)} for the few rows that have one.
+    (-1 for none), `overdraft` (the packed debits beyond the lots: note "overdraft"), and
+    `texts` {row: (text usage id, note)} for the few other rows that have a text.
     Each column is copied out of the packed rows on its own, lot and usage as int32 when they
     fit (a tenant-year's journal has ~17M rows: 33 bytes a row instead of 40)."""
-    ints, other = journal.storage()
+    ints, other, forms = journal.storage()
     n = len(journal)
     packed = np.frombuffer(ints, dtype=np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
 
@@ -41,7 +42,8 @@ def journal_columns(journal) -> dict:
         return col.astype(np.int32 if j >= 3 and small else np.int64)       # a copy, contiguous
 
     cols = {"t": column(0), "kind": np.full(n, KINDS.index(DEBIT), dtype=np.int8), "amount": column(1),
-            "balance": column(2), "lot": column(3), "usage": column(4)}
+            "balance": column(2), "lot": column(3), "usage": column(4),
+            "overdraft": np.frombuffer(forms, np.uint8) == Journal.OVERDRAFT}     # lot -1 there
     texts = {}
     for i, (t, k, amount, balance, lot, usage, note) in other.items():
         numbered = isinstance(usage, int) and not isinstance(usage, bool)
@@ -84,7 +86,8 @@ def _ledger_block(clock, c: dict, usage_column, rows, amount, balance, text_rows
     numbered = usage >= 0
     usage_ids = pc.replace_with_mask(pa.repeat("", n), pa.array(numbered), usage_column(usage[numbered])) \
         if numbered.any() else pa.repeat("", n)
-    notes = pa.repeat("", n)
+    overdraft = c["overdraft"][rows]
+    notes = pc.if_else(pa.array(overdraft), OVERDRAFT, "") if overdraft.any() else pa.repeat("", n)
     texts = c["texts"]
     at = np.flatnonzero(np.isin(rows, text_rows)) if len(text_rows) else ()
     if len(at):
