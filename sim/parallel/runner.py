@@ -86,7 +86,7 @@ class Task:
     rep: int
     policy: object             # models.policy.Policy: a scenario's policy or a sweep candidate
     keep: bool = False         # keep the records and write the policy's files to job.files_dir
-    last: bool = False         # the replication's last task: its pre-pass can go before the files are written
+    last: bool = False         # the replication's last task: its pre-pass can go
 
 
 def run_task(job: Job, task: Task) -> dict[str, Decimal]:
@@ -95,8 +95,12 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
     run = simulate(job.world, task.policy, attempts, payment_seed(job.seed, task.rep),
                    keep_records=task.keep, journal=getattr(job.file_options, "journal", "calls"))
     metrics = metrics_of(run)
-    if task.last:
-        prepass.forget(attempts)            # hundreds of MB at a tenant-year; no other policy needs it
+    if task.last or task.keep:
+        # The pre-pass is hundreds of MB at a tenant-year: the replication's last policy no longer
+        # needs it, and a policy whose files are written drops it first (a further policy of the
+        # replication, here or on another worker, rebuilds it: ~2 s, against ~300 MB held while
+        # writing, which took a tenant-year's worker past 1 GiB).
+        prepass.forget(attempts)
         memory.release()                    # the event loop held its tables in reference cycles
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
