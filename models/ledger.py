@@ -47,9 +47,8 @@ class Journal(Sequence):
         self._other: dict[int, tuple] = {}
 
     def append(self, entry: tuple) -> None:
-        t, kind, amount, balance, lot, usage, note = entry
-        if kind == DEBIT and lot == "" and note == OVERDRAFT and not isinstance(usage, bool) \
-                and self._pack((t, amount, balance, -1, usage)):
+        if len(entry) == 7 and entry[1] == DEBIT and entry[4] == "" and entry[6] == OVERDRAFT \
+                and not isinstance(entry[5], bool) and self._pack((entry[0], entry[2], entry[3], -1, entry[5])):
             self._packed.append(self.OVERDRAFT)
             return
         self._other[len(self._packed)] = entry

@@ -10,7 +10,6 @@ Neither changes a result; elsewhere than glibc both do nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 
 M_MMAP_THRESHOLD = -3          # mallopt parameter (malloc.h)
@@ -19,10 +18,10 @@ MMAP_THRESHOLD = 1 << 20
 
 def _glibc():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
-    except OSError:
+        libc = ctypes.CDLL("libc.so.6")      # by name: find_library would run ldconfig in every worker
+    except OSError:                           # not glibc (macOS, Windows, musl)
         return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
 _LIBC = _glibc()
