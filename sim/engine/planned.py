@@ -43,7 +43,7 @@ class LoopTables:
         self.mixed = set(np.flatnonzero(pre.mixed).tolist())
         self.whole = pre.whole_credit[loop]
         settles = sorted({*pre.resets, *([measure_from] if measure_from else [])})
-        self.batches = Batches(attempts, pre, np.flatnonzero(self.whole), inc, settles)
+        self.batches = Batches(self.rows, pre.routes, np.flatnonzero(self.whole), inc, settles)
 
 
 class Replan(Exception):
@@ -59,17 +59,17 @@ class Batches:
     LARGEST = 1024
     WINDOW = 86400
 
-    def __init__(self, attempts, pre, positions: np.ndarray, inc: int, settles: list[int]):
-        # Kept narrow (a tenant-year has ~4M of them): a block widens its own slice to int64, and
-        # prices, fees, kinds and costs are looked up or differenced per block, not stored per call.
-        self.prices = np.array([r.price or 0 for r in pre.routes] + [0], np.int64)
-        self.fees = np.array([r.fee for r in pre.routes] + [0], np.int64)
-        self.kinds = attempts.kind
-        idx = pre.loop[positions]
-        self.route = pre.route_of[idx]
-        self.start = narrow(attempts.t[idx])
-        self.pos, self.idx = narrow(positions), narrow(idx)
-        total = attempts.duration[idx].astype(np.int64)
+    def __init__(self, rows: np.recarray, routes: list, positions: np.ndarray, inc: int, settles: list[int]):
+        """rows: the loop tables' rows; positions: those of the `whole_credit` attempts, ascending."""
+        # Kept narrow (a tenant-year has ~4M of them, read from the rows' int32 fields): a block
+        # widens its own slice to int64, and prices, fees, kinds and costs are looked up or
+        # differenced per block, not stored per call.
+        self.prices = np.array([r.price or 0 for r in routes] + [0], np.int64)
+        self.fees = np.array([r.fee for r in routes] + [0], np.int64)
+        self.kinds = rows.f4
+        self.pos = narrow(positions)
+        self.idx, self.start, self.route = rows.f0[positions], rows.f1[positions], rows.f5[positions]
+        total = rows.f2[positions].astype(np.int64)
         total += inc - 1
         total //= inc
         cost = self.prices[self.route]
@@ -97,7 +97,7 @@ class Batches:
         s = slice(b, e)
         idx, u = self.idx[s].astype(np.int64), self.route[s]
         wide = [a[s].astype(np.int64) for a in (self.pos, self.start, self.total)]
-        block = HeldBlock(*wide, self.prices[u], self.fees[u], idx, self.kinds[idx], np.zeros(e - b, np.int64))
+        block = HeldBlock(*wide, self.prices[u], self.fees[u], idx, self.kinds[self.pos[s]], np.zeros(e - b, np.int64))
         return block, np.diff(self.cum[b:e + 1]), int(self.cum[e] - self.cum[b])
 
 

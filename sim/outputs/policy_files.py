@@ -15,12 +15,11 @@ import pyarrow.compute as pc
 
 from models.calls import KIND_NAME, CallKind
 from models.money import format_money
+from sim.engine.call_journal import CallJournal
 
 from .cdr import CallIds, cdr_table, cdr_tables
 from .columns import decimals, lookup, timestamps
 from .folder import inert, write_csv as _csv
-from sim.engine.call_journal import CallJournal
-
 from .journal import LEDGER_COLUMNS, journal_columns, ledger_tables
 from .tablefile import as_text, write_table
 
