@@ -61,24 +61,29 @@ class Batches:
 
     def __init__(self, rows: np.recarray, routes: list, positions: np.ndarray, inc: int, settles: list[int]):
         """rows: the loop tables' rows; positions: those of the `whole_credit` attempts, ascending."""
-        # Kept narrow (a tenant-year has ~4M of them, read from the rows' int32 fields): a block
-        # widens its own slice to int64, and prices, fees, kinds and costs are looked up or
-        # differenced per block, not stored per call.
+        # Kept narrow (a tenant-year has ~4M of them): positions and instants (what every arrival
+        # reads) as int32 and costs summed; a block gathers the rest from the rows' fields (views).
+        self.idx_of, self.time_of, self.duration_of, self.kind_of, self.route_of = rows.f0, rows.f1, rows.f2, rows.f4, rows.f5
         self.prices = np.array([r.price or 0 for r in routes] + [0], np.int64)
         self.fees = np.array([r.fee for r in routes] + [0], np.int64)
-        self.kinds = rows.f4
+        self.inc = inc
         self.pos = narrow(positions)
-        self.idx, self.start, self.route = rows.f0[positions], rows.f1[positions], rows.f5[positions]
-        total = rows.f2[positions].astype(np.int64)
-        total += inc - 1
-        total //= inc
-        cost = self.prices[self.route]
-        cost *= total
-        cost += self.fees[self.route]
-        self.total = total.astype(np.int32)          # whole increments of an int32 duration
+        self.start = self.time_of[positions]
+        route = self.route_of[positions]
+        cost = self._increments(positions)
+        cost *= self.prices[route]
+        cost += self.fees[route]
+        del route
         self.cum = np.zeros(len(cost) + 1, np.int64)
         np.cumsum(cost, out=self.cum[1:])
         self.settles = settles        # instants that read the running totals (month starts, warm-up end)
+
+    def _increments(self, positions: np.ndarray) -> np.ndarray:
+        """Whole increments of these loop positions' calls, int64."""
+        total = self.duration_of[positions].astype(np.int64)
+        total += self.inc - 1
+        total //= self.inc
+        return total
 
     def end(self, b: int, account) -> int:
         """The end of the block from b (b when none): within a day, before the next instant that
@@ -94,10 +99,10 @@ class Batches:
         return e if e - b >= self.SMALLEST else b
 
     def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
-        s = slice(b, e)
-        idx, u = self.idx[s].astype(np.int64), self.route[s]
-        wide = [a[s].astype(np.int64) for a in (self.pos, self.start, self.total)]
-        block = HeldBlock(*wide, self.prices[u], self.fees[u], idx, self.kinds[self.pos[s]], np.zeros(e - b, np.int64))
+        pos = self.pos[b:e].astype(np.int64)
+        u = self.route_of[pos]
+        block = HeldBlock(pos, self.start[b:e].astype(np.int64), self._increments(pos), self.prices[u], self.fees[u],
+                          self.idx_of[pos].astype(np.int64), self.kind_of[pos], np.zeros(e - b, np.int64))
         return block, np.diff(self.cum[b:e + 1]), int(self.cum[e] - self.cum[b])
 
 
@@ -130,7 +135,6 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         log.overdraft_held = account.postpay
     account.open()
 
-    loop = pre.loop
     inc = world.switches.billing_increment_seconds
     tables = pre.shared.get("loop")
     if tables is None:
@@ -253,13 +257,14 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         else:
             schedule_raw(tick(env, increment_callbacks, call), i, call.start + call.increments * inc - t)
 
-    def chain(callbacks: list, order: np.ndarray, idx: np.ndarray, times: np.ndarray):
-        """An arrival chain over loop positions `order` (their attempt numbers `idx`, instants
-        `times`): one event object, re-used (see loop.py)."""
+    idx_of, time_of = rows.f0, rows.f1             # per loop position (views of the rows)
+
+    def chain(callbacks: list, order: np.ndarray):
+        """An arrival chain over loop positions `order`: one event object, re-used (see loop.py)."""
 
         def on_arrival(ev) -> None:
             b = ev.payload
-            t = int(times[b])
+            t = int(time_of[order[b]])
             e = batches.end(b, account) if callbacks is credit_callbacks else b
             if e > b:
                 block, cost, need = batches.block(b, e)
@@ -277,19 +282,19 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
             if e < len(order):
                 ev.payload = e
                 ev.callbacks = callbacks
-                schedule_raw(ev, int(idx[e]), int(times[e]) - t)
+                j = order[e]
+                schedule_raw(ev, int(idx_of[j]), int(time_of[j]) - t)
         callbacks.append(on_arrival)
         if len(order):
-            schedule_raw(tick(env, callbacks, 0), int(idx[0]), int(times[0]))
+            schedule_raw(tick(env, callbacks, 0), int(idx_of[order[0]]), int(time_of[order[0]]))
 
     increment_callbacks = [on_increment]
     late_callbacks = [lambda ev: arrive(ev.payload)]
     credit_callbacks: list = []
     if out:
         views = [np.frombuffer(x, x.typecode) for x in (out.connected, out.charge, out.fee, out.paid)]
-    chain(credit_callbacks, batches.pos, batches.idx, batches.start)
-    rest = np.flatnonzero(~whole)
-    chain([], rest, loop[rest], rows.f1[rest])
+    chain(credit_callbacks, batches.pos)
+    chain([], narrow(np.flatnonzero(~whole)))
     env.run()
     credits_ahead.flush_all()
     if log:
