@@ -161,3 +161,24 @@ def test_journal_granularity_is_checked(tmp_path):
     run = simulate(w, policy, a, np.random.SeedSequence(0), journal="calls")
     with pytest.raises(ValueError, match="per call"):
         write_policy_files(tmp_path / "p", w, a, run, rep_seed=0, options=FileOptions("csv", "increments"))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(st.integers(-3, 40), st.integers(0, 3), st.integers(0, 10**6)), min_size=1, max_size=60),
+       st.integers(0, 2**31 - 100))
+def test_property_rows_grouped_densely_or_sorted_alike(rows, offset):
+    """`_grouped` counts close keys in a dense table and sorts spread ones: both give every
+    distinct (call, lot) key ascending with its first row and its amounts' exact sum."""
+    from sim.engine.call_journal import SPAN, _grouped
+    calls = np.array([c for c, _, _ in rows], np.int64)
+    spread = calls * (1 << 20)                    # the same groups, far apart: sorted
+    for call_numbers in (calls + offset, spread + offset):
+        key = call_numbers * SPAN + np.array([lot for _, lot, _ in rows], np.int64)
+        amount = np.array([a for _, _, a in rows], np.int64)
+        first, sums, keys = _grouped(key, amount)
+        expected: dict[int, list[int]] = {}
+        for i, (k, a) in enumerate(zip(key.tolist(), amount.tolist())):
+            expected.setdefault(k, [i, 0])[1] += a
+        assert keys.tolist() == sorted(expected)
+        assert first.tolist() == [expected[k][0] for k in sorted(expected)]
+        assert sums.tolist() == [expected[k][1] for k in sorted(expected)]

@@ -114,11 +114,7 @@ class CallJournal(Journal):
         to their rows; returns the others' (first row, sum, key), in the order of their first rows."""
         self._settled = False
         self._fold(t0)
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        first, sums, keys = order[starts], np.add.reduceat(amount[order], starts), k[starts]
-        del order, k
+        first, sums, keys = _grouped(key, amount)
         at = np.searchsorted(self._keys, keys)
         found = at < len(self._keys)
         found[found] = self._keys[at[found]] == keys[found]
@@ -210,6 +206,32 @@ class CallJournal(Journal):
     def __getstate__(self):
         # a checkpoint does not carry the attempts: groups then stay open until the end
         return {**self.__dict__, "_start": None, "_duration": None}
+
+
+def _grouped(key: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct keys in ascending order, with each one's first row and its amounts' sum.
+    A run's rows are a few lots' debits of the calls under way, whose attempt numbers are close:
+    counted in a dense table over the key range then (several times faster than sorting
+    millions of rows), sorted otherwise."""
+    n = len(key)
+    call, lot = np.divmod(key, SPAN)
+    c0, l0 = int(call.min()), int(lot.min())
+    width = int(lot.max()) - l0 + 1
+    size = (int(call.max()) - c0 + 1) * width
+    if size > 4 * n + 4096:
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        return order[starts], np.add.reduceat(amount[order], starts), k[starts]
+    dense = (call - c0) * width + (lot - l0)
+    del call, lot
+    sums = np.zeros(size, np.int64)
+    np.add.at(sums, dense, amount)
+    first = np.full(size, n, np.int64)
+    np.minimum.at(first, dense, np.arange(n))
+    present = np.flatnonzero(first < n)
+    keys = (c0 + present // width) * SPAN + l0 + present % width
+    return first[present], sums[present], keys
 
 
 def _key(kind, lot, usage) -> int | None:

@@ -219,10 +219,13 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     a_end = np.cumsum(amount)                         # where each debit ends, in money drawn so far
     l_end = np.cumsum([lot.remaining for lot in lots], dtype=np.int64)    # where each lot runs out
     inner = l_end[l_end < total]                      # every row ends at a debit's end or a lot's
-    inner = inner[a_end[np.searchsorted(a_end, inner)] != inner]
-    cuts = np.insert(a_end, np.searchsorted(a_end, inner), inner)
-    which = np.searchsorted(a_end, cuts, "left")
-    lot = np.searchsorted(l_end, cuts, "left")
+    at = np.searchsorted(a_end, inner)
+    inside = a_end[at] != inner                       # a lot runs out within debit `at`
+    inner, at = inner[inside], at[inside]
+    cuts = np.insert(a_end, at, inner)
+    which = np.insert(np.arange(len(a_end)), at, at)  # the debit of each row
+    # the lot of each row: the cuts are ascending, so runs of rows per lot
+    lot = np.repeat(np.arange(len(l_end)), np.diff(np.searchsorted(cuts, l_end, "right"), prepend=0))
     ids = np.array([x.id for x in lots], np.int64)
     rows = np.empty((len(cuts), 5), np.int64)
     rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
