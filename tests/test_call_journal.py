@@ -173,9 +173,10 @@ def test_property_rows_grouped_densely_or_sorted_alike(rows, offset):
     calls = np.array([c for c, _, _ in rows], np.int64)
     spread = calls * (1 << 20)                    # the same groups, far apart: sorted
     for call_numbers in (calls + offset, spread + offset):
-        key = call_numbers * SPAN + np.array([lot for _, lot, _ in rows], np.int64)
+        lots = np.array([lot for _, lot, _ in rows], np.int64)
+        key = call_numbers * SPAN + lots
         amount = np.array([a for _, _, a in rows], np.int64)
-        first, sums, keys = _grouped(key, amount)
+        first, sums, keys = _grouped(call_numbers, lots, amount)
         expected: dict[int, list[int]] = {}
         for i, (k, a) in enumerate(zip(key.tolist(), amount.tolist())):
             expected.setdefault(k, [i, 0])[1] += a

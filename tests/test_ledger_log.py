@@ -104,6 +104,16 @@ def test_merged_order_keeps_the_logs_order_on_ties():
     assert ledger_log._merged(ops[:1], unsorted).tolist() == [2, 1, 0]
 
 
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.integers(0, 40), max_size=30), st.sets(st.integers(0, 40), max_size=30))
+def test_property_merged_is_the_stable_sort(ops, held):
+    """Any log (keys never decreasing, ties included) and any distinct held keys, either side
+    empty, operations before the first or after the last increment: the stable sort's order."""
+    op_key, held_key = np.array(sorted(ops), np.int64), np.array(sorted(held), np.int64)
+    expected = np.argsort(np.concatenate([op_key, held_key]), kind="stable")
+    assert ledger_log._merged(op_key, held_key).tolist() == expected.tolist()
+
 def test_flushes_log_pieces_that_follow_each_other():
     """A tenant-year's replay needs no sort: every flush's increments come after the previous
     flush's (tests/test_blocks.py's bursts, records kept, replayed every few increments)."""

@@ -87,11 +87,15 @@ class CallJournal(Journal):
     def extend_debit_rows(self, packed) -> None:
         """One-lot debit rows (t, amount, balance_after, lot_id, usage_id) in order, as columns."""
         rows = np.asarray(packed, np.int64).reshape(-1, 5)
-        if not len(rows):
+        self.extend_debit_columns(rows[:, 0], rows[:, 1], rows[:, 3], rows[:, 4])
+
+    def extend_debit_columns(self, t: np.ndarray, amount: np.ndarray, lot: np.ndarray, usage: np.ndarray) -> None:
+        """One-lot debit rows in order, as columns (balance_after is the running sum of the rows)."""
+        if not len(t):
             return
-        first, sums, keys = self._new_groups(int(rows[0, 0]), rows[:, 4] * SPAN + rows[:, 3] + 1, rows[:, 1])
-        fresh = rows[first]
-        fresh[:, 1] = sums
+        first, sums, keys = self._new_groups(int(t[0]), usage, lot + 1, amount)
+        fresh = np.zeros((len(first), 5), np.int64)
+        fresh[:, 0], fresh[:, 1], fresh[:, 3], fresh[:, 4] = t[first], sums, lot[first], usage[first]
         base = len(self)
         if len(fresh):
             super().extend_debit_rows(fresh)
@@ -103,18 +107,19 @@ class CallJournal(Journal):
         row (t, debit, amount, balance_after, "", usage, "overdraft"), as `append` would take them."""
         if not len(t):
             return
-        first, sums, keys = self._new_groups(int(t[0]), usage * SPAN, amount)
+        first, sums, keys = self._new_groups(int(t[0]), usage, np.zeros(len(usage), np.int64), amount)
         base = len(self)
         for i, total in zip(first.tolist(), sums.tolist()):
             Journal.append(self, (int(t[i]), DEBIT, total, int(balance[i]), "", int(usage[i]), "overdraft"))
         self._open_many(keys, base)
 
-    def _new_groups(self, t0: int, key: np.ndarray, amount: np.ndarray):
-        """Rows (from instant t0 on) grouped by key: the sums of groups already open are added
-        to their rows; returns the others' (first row, sum, key), in the order of their first rows."""
+    def _new_groups(self, t0: int, call: np.ndarray, lot: np.ndarray, amount: np.ndarray):
+        """Rows (from instant t0 on) grouped by (call, lot + 1): the sums of groups already open
+        are added to their rows; returns the others' (first row, sum, key), in the order of their
+        first rows."""
         self._settled = False
         self._fold(t0)
-        first, sums, keys = _grouped(key, amount)
+        first, sums, keys = _grouped(call, lot, amount)
         at = np.searchsorted(self._keys, keys)
         found = at < len(self._keys)
         found[found] = self._keys[at[found]] == keys[found]
@@ -208,23 +213,25 @@ class CallJournal(Journal):
         return {**self.__dict__, "_start": None, "_duration": None}
 
 
-def _grouped(key: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct keys in ascending order, with each one's first row and its amounts' sum.
-    A run's rows are a few lots' debits of the calls under way, whose attempt numbers are close:
-    counted in a dense table over the key range then (several times faster than sorting
-    millions of rows), sorted otherwise."""
-    n = len(key)
-    call, lot = np.divmod(key, SPAN)
+def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct keys call * SPAN + lot (0 <= lot < SPAN) in ascending order, with each one's
+    first row and its amounts' sum. A run's rows are a few lots' debits of the calls under way,
+    whose attempt numbers are close: counted in a dense table over that range then (several
+    times faster than sorting millions of rows), sorted otherwise."""
+    n = len(call)
     c0, l0 = int(call.min()), int(lot.min())
     width = int(lot.max()) - l0 + 1
     size = (int(call.max()) - c0 + 1) * width
     if size > 4 * n + 4096:
+        key = call * SPAN + lot
         order = np.argsort(key, kind="stable")
         k = key[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         return order[starts], np.add.reduceat(amount[order], starts), k[starts]
-    dense = (call - c0) * width + (lot - l0)
-    del call, lot
+    dense = call - c0
+    dense *= width
+    dense += lot
+    dense -= l0
     sums = np.zeros(size, np.int64)
     np.add.at(sums, dense, amount)
     first = np.full(size, n, np.int64)

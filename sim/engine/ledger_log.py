@@ -192,8 +192,12 @@ def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
         return np.argsort(np.concatenate([op_key, held_key]), kind="stable")
     n_ops, n_held = len(op_key), len(held_key)
     order = np.empty(n_ops + n_held, np.int64)
-    order[np.searchsorted(held_key, op_key) + np.arange(n_ops)] = np.arange(n_ops)
-    order[np.searchsorted(op_key, held_key, "right") + np.arange(n_held)] = np.arange(n_ops, n_ops + n_held)
+    before = np.searchsorted(held_key, op_key)           # held increments before each operation
+    order[before + np.arange(n_ops)] = np.arange(n_ops)
+    # operations before (or tied with) each held increment: counted, not searched (few operations)
+    ops_before = np.cumsum(np.bincount(before, minlength=n_held + 1)[:n_held])
+    ops_before += np.arange(n_held)
+    order[ops_before] = np.arange(n_ops, n_ops + n_held)
     return order
 
 
@@ -227,10 +231,16 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     # the lot of each row: the cuts are ascending, so runs of rows per lot
     lot = np.repeat(np.arange(len(l_end)), np.diff(np.searchsorted(cuts, l_end, "right"), prepend=0))
     ids = np.array([x.id for x in lots], np.int64)
-    rows = np.empty((len(cuts), 5), np.int64)
-    rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
-        t[which], np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage[which])
-    out.journal.extend_debit_rows(rows)
+    if len(at):
+        t, usage = t[which], usage[which]
+    by_columns = getattr(out.journal, "extend_debit_columns", None)
+    if by_columns is not None:           # per call (sim/engine/call_journal.py): balances settled later
+        by_columns(t, np.diff(cuts, prepend=0), ids[lot], usage)
+    else:
+        rows = np.empty((len(cuts), 5), np.int64)
+        rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
+            t, np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage)
+        out.journal.extend_debit_rows(rows)
     out.spend_journaled(total)
     return True
 
