@@ -23,69 +23,100 @@ from .money import Money
 PURCHASE, DEBIT, EXPIRE = "purchase", "debit", "expire"
 OVERDRAFT = "overdraft"          # the note of a debit beyond the lots
 
-_ZEROS = (0, 0, 0, 0, 0)
-
-
 class Journal(Sequence):
     """The ledger's journal: a sequence of (t, kind, amount, balance_after, lot_id, usage_id,
     note) tuples, read like a list of them, kept in less memory.
 
-    The common entries are stored as five integers in one typed array (about 41 bytes instead
-    of about 200: a 2M-call run journals millions of them): a debit of one call from one lot
-    (`debit_row`), and a debit beyond the lots (lot "", note "overdraft": R6 without cut-off,
-    R10 postpay, where every debit is one). Any other entry is kept as its tuple. Reading
-    gives back the same tuples, in order. Integer-like values (e.g. numpy integers) come back
-    as int; anything that is not an integer (a text UsageId, a float instant) makes the entry
-    fall back to a tuple.
+    The common entries are stored as integers in typed columns (28 bytes instead of about 200:
+    a 2M-call run journals millions of them): t, lot and usage as 32-bit, amount and balance
+    as 64-bit. Those are a debit of one call from one lot (`debit_row`), and a debit beyond the
+    lots (lot "", note "overdraft": R6 without cut-off, R10 postpay, where every debit is one).
+    Any other entry is kept as its tuple, and so is one whose integers do not fit (or are not
+    integers: a text UsageId, a float instant). Reading gives back the same tuples, in order;
+    integer-like values (e.g. numpy integers) come back as int.
+
+    A subclass whose balances are the running sum of its rows (BALANCES False) stores none:
+    it sets `_balance` before reading (sim/engine/call_journal.py).
     """
 
-    TUPLE, LOT_DEBIT, OVERDRAFT = 0, 1, 2        # how each row is kept (`storage`)
+    TUPLE, LOT_DEBIT, OVERDRAFT = 0, 1, 2        # how each row is kept (`columns`)
+    BALANCES = True                               # packed rows store balance_after
+    TYPECODES = {"t": "i", "amount": "q", "balance": "q", "lot": "i", "usage": "i"}
 
     def __init__(self):
-        self._ints = array("q")        # 5 per entry: t, amount, balance_after, lot_id (-1 overdraft), usage_id
-        self._packed = bytearray()     # per entry: TUPLE (in _other), LOT_DEBIT or OVERDRAFT (in _ints)
+        # one slot per row in each column (zeros for a row kept as a tuple); lot -1: overdraft
+        self._t, self._amount, self._lot, self._usage = array("i"), array("q"), array("i"), array("i")
+        self._balance = array("q") if self.BALANCES else None
+        self._packed = bytearray()     # per row: TUPLE (in _other), LOT_DEBIT or OVERDRAFT
         self._other: dict[int, tuple] = {}
+
+    def _columns(self) -> tuple[array, ...]:
+        cols = (self._t, self._amount, self._lot, self._usage)
+        return cols + (self._balance,) if self.BALANCES else cols
 
     def append(self, entry: tuple) -> None:
         if len(entry) == 7 and entry[1] == DEBIT and entry[4] == "" and entry[6] == OVERDRAFT \
-                and not isinstance(entry[5], bool) and self._pack((entry[0], entry[2], entry[3], -1, entry[5])):
+                and not isinstance(entry[5], bool) and self._pack(entry[0], entry[2], entry[3], -1, entry[5]):
             self._packed.append(self.OVERDRAFT)
             return
         self._other[len(self._packed)] = entry
-        self._ints.extend(_ZEROS)
+        for col in self._columns():
+            col.append(0)
         self._packed.append(self.TUPLE)
 
     def debit_row(self, t, amount, balance, lot_id, usage_id) -> None:
         """Append (t, "debit", amount, balance, lot_id, usage_id, "")."""
-        if self._pack((t, amount, balance, lot_id, usage_id)):
+        if self._pack(t, amount, balance, lot_id, usage_id):
             self._packed.append(self.LOT_DEBIT)
         else:
             self.append((t, DEBIT, amount, balance, lot_id, usage_id, ""))
 
-    def _pack(self, ints: tuple) -> bool:
-        n = len(self._ints)
+    def _pack(self, t, amount, balance, lot_id, usage_id) -> bool:
+        n = len(self._packed)
         try:
-            self._ints.extend(ints)
+            self._t.append(t)
+            self._amount.append(amount)
+            self._lot.append(lot_id)
+            self._usage.append(usage_id)
+            if self.BALANCES:
+                self._balance.append(balance)
         except (TypeError, OverflowError):
-            del self._ints[n:]
+            for col in self._columns():
+                del col[n:]
             return False
         return True
 
     def extend_debit_rows(self, packed) -> None:
         """Append one-lot debit rows given as a buffer of native 8-byte integers, five per row
         (t, amount, balance_after, lot_id, usage_id), as `debit_row` would one by one."""
-        data = memoryview(packed).cast("B")
-        self._ints.frombytes(data)
-        self._packed.extend(bytes([self.LOT_DEBIT]) * (len(data) // 40))
+        ints = memoryview(packed).cast("B").cast("q")
+        n = len(ints) // 5
+        try:
+            t, lot, usage = (array("i", ints[k::5]) for k in (0, 3, 4))
+        except OverflowError:                       # kept as tuples
+            for k in range(0, 5 * n, 5):
+                self.debit_row(*ints[k:k + 5])
+            return
+        self.extend_packed(self.LOT_DEBIT, t, array("q", ints[1::5]), array("q", ints[2::5]), lot, usage)
+
+    def extend_packed(self, form: int, t, amount, balance, lot, usage) -> None:
+        """Append rows of one packed form (LOT_DEBIT, or OVERDRAFT with lot -1) given as
+        columns: buffers of native integers of each column's width (TYPECODES), balance
+        ignored when not kept."""
+        before = len(self._packed)
+        for col, data in zip(self._columns(), (t, amount, lot, usage, balance)):
+            col.frombytes(memoryview(data).cast("B"))
+        n = len(self._t) - before
+        assert all(len(col) == before + n for col in self._columns()), "columns of different lengths"
+        self._packed.extend(bytes([form]) * n)
 
     def _row(self, i: int) -> tuple:
         form = self._packed[i]
         if form == self.TUPLE:
             return self._other[i]
-        t, amount, balance, lot_id, usage_id = self._ints[5 * i:5 * i + 5]
         if form == self.OVERDRAFT:
-            return (t, DEBIT, amount, balance, "", usage_id, OVERDRAFT)
-        return (t, DEBIT, amount, balance, lot_id, usage_id, "")
+            return (self._t[i], DEBIT, self._amount[i], self._balance[i], "", self._usage[i], OVERDRAFT)
+        return (self._t[i], DEBIT, self._amount[i], self._balance[i], self._lot[i], self._usage[i], "")
 
     def __iter__(self):
         return chain.from_iterable(self._pieces())
@@ -96,13 +127,11 @@ class Journal(Sequence):
             if form == self.TUPLE:
                 yield (self._other[k] for k in range(a, b))
                 continue
-            ints = self._ints
             for lo in range(a, b, 1 << 14):        # bounded extra memory per block
-                s = ints[5 * lo:5 * min(b, lo + (1 << 14))]
-                if form == self.LOT_DEBIT:
-                    yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], s[3::5], s[4::5], repeat(""))
-                else:
-                    yield zip(s[0::5], repeat(DEBIT), s[1::5], s[2::5], repeat(""), s[4::5], repeat(OVERDRAFT))
+                s = slice(lo, min(b, lo + (1 << 14)))
+                lot = repeat("") if form == self.OVERDRAFT else self._lot[s]
+                yield zip(self._t[s], repeat(DEBIT), self._amount[s], self._balance[s], lot, self._usage[s],
+                          repeat(OVERDRAFT if form == self.OVERDRAFT else ""))
 
     def runs(self):
         """(form, first row, end) of each run of rows kept the same way, in order."""
@@ -123,11 +152,13 @@ class Journal(Sequence):
     def __len__(self) -> int:
         return len(self._packed)
 
-    def storage(self) -> tuple[array, dict[int, tuple], bytearray]:
-        """For writers that read the journal whole: the packed integers (5 per row: t, amount,
-        balance_after, lot_id, usage_id; zeros for a row kept as a tuple), {row: tuple}, and per
-        row how it is kept (TUPLE, LOT_DEBIT, or OVERDRAFT: lot_id -1 for lot "", note "overdraft")."""
-        return self._ints, self._other, self._packed
+    def columns(self) -> tuple[dict[str, array], dict[int, tuple], bytearray]:
+        """For writers that read the journal whole: the packed columns {t, amount, balance, lot,
+        usage} (typed arrays, one slot per row, zeros for a row kept as a tuple), {row: tuple},
+        and per row how it is kept (TUPLE, LOT_DEBIT, or OVERDRAFT: lot -1 for lot "", note
+        "overdraft")."""
+        cols = {"t": self._t, "amount": self._amount, "balance": self._balance, "lot": self._lot, "usage": self._usage}
+        return cols, self._other, self._packed
 
     def __getitem__(self, i):
         if isinstance(i, slice):

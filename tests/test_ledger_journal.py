@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from models.ledger import DEBIT, EXPIRE, PURCHASE, Journal, Ledger
 
 
@@ -79,12 +81,32 @@ def test_R6_R10_debits_beyond_the_lots_are_kept_packed_and_read_back():
     j.append((7, DEBIT, 10, -30, "", 2, "overdraft"))
     j.append((8, DEBIT, 10, -40, "", "replayed-id", "overdraft"))
     j.debit_row(9, 1, -41, 2, 3)
-    ints, other, forms = j.storage()
+    cols, other, forms = j.columns()
     assert list(forms) == [Journal.TUPLE, Journal.LOT_DEBIT, Journal.OVERDRAFT, Journal.OVERDRAFT, Journal.TUPLE,
                            Journal.LOT_DEBIT]
-    assert sorted(other) == [0, 4] and list(ints[10:15]) == [6, 80, -20, -1, 1]
+    assert sorted(other) == [0, 4] and [cols[k][2] for k in ("t", "amount", "balance", "lot", "usage")] == [6, 80, -20, -1, 1]
+    assert {k: c.typecode for k, c in cols.items()} == Journal.TYPECODES       # 28 bytes a packed row
     assert list(j.runs()) == [(0, 0, 1), (1, 1, 2), (2, 2, 4), (0, 4, 5), (1, 5, 6)]
     assert list(j) == [(0, PURCHASE, 100, 100, 1, "", "initial funds"), (5, DEBIT, 40, 60, 1, 0, ""),
                        (6, DEBIT, 80, -20, "", 1, "overdraft"), (7, DEBIT, 10, -30, "", 2, "overdraft"),
                        (8, DEBIT, 10, -40, "", "replayed-id", "overdraft"), (9, DEBIT, 1, -41, 2, 3, "")]
     assert j[3] == (7, DEBIT, 10, -30, "", 2, "overdraft")
+
+
+def test_rows_whose_integers_do_not_fit_32_bits_are_kept_as_tuples():
+    """t, lot and usage are packed as 32-bit integers: a row with a wider one (an instant
+    past 2^31 s, a UsageId past 2^31) is kept whole as its tuple and read back the same; the
+    packed columns stay aligned, one slot per row."""
+    j = Journal()
+    j.debit_row(5, 40, 60, 1, 0)
+    j.debit_row(2**31, 1, 59, 1, 7)                          # instant too wide
+    j.append((9, DEBIT, 2, 57, "", 2**40, "overdraft"))      # usage too wide
+    j.debit_row(10, 3, 2**40, 2, 8)                          # balance is 64-bit: packed
+    cols, other, forms = j.columns()
+    assert list(forms) == [Journal.LOT_DEBIT, Journal.TUPLE, Journal.TUPLE, Journal.LOT_DEBIT]
+    assert sorted(other) == [1, 2] and all(len(c) == 4 for c in cols.values())
+    assert list(j) == [(5, DEBIT, 40, 60, 1, 0, ""), (2**31, DEBIT, 1, 59, 1, 7, ""),
+                       (9, DEBIT, 2, 57, "", 2**40, "overdraft"), (10, DEBIT, 3, 2**40, 2, 8, "")]
+    wide = np.array([[11, 4, 50, 1, 2**33]], np.int64)     # in bulk too
+    j.extend_debit_rows(wide)
+    assert j[4] == (11, DEBIT, 4, 50, 1, 2**33, "") and j.columns()[2][4] == Journal.TUPLE

@@ -14,22 +14,26 @@ under way, however long the run.
 """
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
-from models.ledger import DEBIT, PURCHASE, Journal
+from models.ledger import DEBIT, OVERDRAFT, PURCHASE, Journal
 
 SPAN = 1 << 32            # group key: call * SPAN + lot + 1 (0 for a debit beyond the lots)
 FOLD = 1 << 16            # groups opened one row at a time before they join the sorted arrays
 
 
 class CallJournal(Journal):
+    BALANCES = False              # balance_after is the running sum of the rows: settled on reading
+
     def __init__(self, start: np.ndarray | None = None, duration: np.ndarray | None = None):
         super().__init__()
         self._start, self._duration = start, duration     # per call: no debit after start + duration
         self._keys = np.zeros(0, np.int64)               # open groups' keys, sorted
         self._rows = np.zeros(0, np.int64)               # ... and their rows
         self._recent: dict[int, int] = {}                # groups opened one row at a time, not folded yet
-        self._settled = True
+        self._settled = False                            # `_balance` is the rows' running sum
 
     @classmethod
     def of(cls, journal: Journal) -> "CallJournal":
@@ -37,13 +41,13 @@ class CallJournal(Journal):
         groups close after its last row there, so a long journal stays fast."""
         if isinstance(journal, cls):
             return journal
-        ints, other, forms = journal.storage()
+        cols, other, forms = journal.columns()
         n = len(journal)
-        packed = np.frombuffer(ints, np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
+        col = {k: np.frombuffer(v, v.typecode).astype(np.int64) if n else np.zeros(0, np.int64) for k, v in cols.items()}
         is_packed = np.frombuffer(forms, np.uint8) != Journal.TUPLE
         numbered = [e for e in other.values() if _key(e[1], e[4], e[5]) is not None]
-        usage = np.concatenate([packed[is_packed, 4], np.array([e[5] for e in numbered], np.int64)])
-        t = np.concatenate([packed[is_packed, 0], np.array([e[0] for e in numbered], np.int64)])
+        usage = np.concatenate([col["usage"][is_packed], np.array([e[5] for e in numbered], np.int64)])
+        t = np.concatenate([col["t"][is_packed], np.array([e[0] for e in numbered], np.int64)])
         t, usage = t[usage >= 0], usage[usage >= 0]
         last = np.full(int(usage.max(initial=-1)) + 1, -1, np.int64)       # each call's last row
         np.maximum.at(last, usage, t)
@@ -53,10 +57,9 @@ class CallJournal(Journal):
                 for k in range(a, b):
                     out.append(other[k])
             elif form == Journal.LOT_DEBIT:
-                out.extend_debit_rows(packed[a:b])
-            elif (packed[a:b, 4] >= 0).all():
-                rows = packed[a:b]
-                out.extend_overdraft_rows(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 4])
+                out.extend_debit_columns(*(col[k][a:b] for k in ("t", "amount", "lot", "usage")))
+            elif (col["usage"][a:b] >= 0).all():
+                out.extend_overdraft_rows(*(col[k][a:b] for k in ("t", "amount", "balance", "usage")))
             else:                                       # of no numbered call: a row each
                 for k in range(a, b):
                     out.append(journal[k])
@@ -76,7 +79,7 @@ class CallJournal(Journal):
     def _added(self, t: int, amount: int, key: int | None) -> bool:
         """True when the row was added to its open group; else (a new group, or no group: the
         caller writes its row) the group it opens is remembered."""
-        self._settled = False
+        self._unsettle()
         if key is None:
             return False
         if self._add(key, amount):
@@ -94,30 +97,37 @@ class CallJournal(Journal):
         if not len(t):
             return
         first, sums, keys = self._new_groups(int(t[0]), usage, lot + 1, amount)
-        fresh = np.zeros((len(first), 5), np.int64)
-        fresh[:, 0], fresh[:, 1], fresh[:, 3], fresh[:, 4] = t[first], sums, lot[first], usage[first]
-        base = len(self)
-        if len(fresh):
-            super().extend_debit_rows(fresh)
-        self._open_many(keys, base)
+        self._extend(Journal.LOT_DEBIT, t[first], sums, lot[first], usage[first], keys)
 
     def extend_overdraft_rows(self, t: np.ndarray, amount: np.ndarray, balance: np.ndarray,
                               usage: np.ndarray) -> None:
         """Debits beyond the lots (R6 without cut-off, R10 postpay) in order, as columns: each a
-        row (t, debit, amount, balance_after, "", usage, "overdraft"), as `append` would take them."""
+        row (t, debit, amount, balance_after, "", usage, "overdraft"), as `append` would take
+        them (balance_after is the running sum of the rows)."""
         if not len(t):
             return
         first, sums, keys = self._new_groups(int(t[0]), usage, np.zeros(len(usage), np.int64), amount)
+        self._extend(Journal.OVERDRAFT, t[first], sums, np.full(len(first), -1, np.int64), usage[first], keys)
+
+    def _extend(self, form: int, t, amount, lot, usage, keys) -> None:
+        """New groups' rows (in order) appended, packed when their integers fit, and opened."""
         base = len(self)
-        for i, total in zip(first.tolist(), sums.tolist()):
-            Journal.append(self, (int(t[i]), DEBIT, total, int(balance[i]), "", int(usage[i]), "overdraft"))
+        narrow = [as_int32(x) for x in (t, lot, usage)]
+        if all(x is not None for x in narrow):
+            self.extend_packed(form, narrow[0], np.ascontiguousarray(amount, np.int64), None, narrow[1], narrow[2])
+        else:
+            for row in zip(t.tolist(), amount.tolist(), lot.tolist(), usage.tolist()):
+                if form == Journal.LOT_DEBIT:
+                    Journal.debit_row(self, row[0], row[1], 0, row[2], row[3])
+                else:
+                    Journal.append(self, (row[0], DEBIT, row[1], 0, "", row[3], OVERDRAFT))
         self._open_many(keys, base)
 
     def _new_groups(self, t0: int, call: np.ndarray, lot: np.ndarray, amount: np.ndarray):
         """Rows (from instant t0 on) grouped by (call, lot + 1): the sums of groups already open
         are added to their rows; returns the others' (first row, sum, key), in the order of their
         first rows."""
-        self._settled = False
+        self._unsettle()
         self._fold(t0)
         first, sums, keys = _grouped(call, lot, amount)
         at = np.searchsorted(self._keys, keys)
@@ -152,7 +162,7 @@ class CallJournal(Journal):
 
     def _add_to(self, row: int, amount: int) -> None:
         if self._packed[row]:
-            self._ints[5 * row + 1] += amount
+            self._amount[row] += amount
         else:
             e = self._other[row]
             self._other[row] = (e[0], e[1], e[2] + amount, *e[3:])
@@ -176,29 +186,31 @@ class CallJournal(Journal):
 
     # ---- reading: balances settled first ---------------------------------------------------
 
+    def _unsettle(self) -> None:
+        self._settled, self._balance = False, None
+
     def _settle(self) -> None:
-        """balance_after of every row: the running sum of the rows."""
+        """balance_after of every row: the running sum of the rows (a column built on reading)."""
         if self._settled:
             return
         n = len(self)
-        view = np.frombuffer(self._ints, np.int64).reshape(n, 5)
-        amount = view[:, 1].copy()
+        amount = np.frombuffer(self._amount, np.int64).copy() if n else np.zeros(0, np.int64)
         other = self._other
         rows = np.fromiter(other, np.int64, len(other))
         amount[rows] = [e[2] for e in other.values()]
         amount[rows[[e[1] == PURCHASE for e in other.values()]]] *= -1
         balance = -np.cumsum(amount)
-        packed = np.frombuffer(self._packed, np.uint8) != Journal.TUPLE
-        view[packed, 2] = balance[packed]
-        del view, packed
+        del amount
+        self._balance = array("q")
+        self._balance.frombytes(memoryview(balance).cast("B"))
         for r, b in zip(rows.tolist(), balance[rows].tolist()):
             e = other[r]
             other[r] = (e[0], e[1], e[2], b, *e[4:])
         self._settled = True
 
-    def storage(self):
+    def columns(self):
         self._settle()
-        return super().storage()
+        return super().columns()
 
     def _row(self, i: int) -> tuple:
         self._settle()
@@ -239,6 +251,13 @@ def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.
     present = np.flatnonzero(first < n)
     keys = (c0 + present // width) * SPAN + l0 + present % width
     return first[present], sums[present], keys
+
+
+def as_int32(x: np.ndarray) -> np.ndarray | None:
+    """x as contiguous int32, or None when a value does not fit."""
+    if len(x) and (int(x.min()) < -2**31 or int(x.max()) >= 2**31):
+        return None
+    return np.ascontiguousarray(x, np.int32)
 
 
 def _key(kind, lot, usage) -> int | None:

@@ -23,6 +23,8 @@ import numpy as np
 
 from models.ledger import DEBIT as JOURNAL_DEBIT, Journal, Ledger
 
+from .call_journal import CallJournal, as_int32
+
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2           # the log's operations
 
 
@@ -233,14 +235,16 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     ids = np.array([x.id for x in lots], np.int64)
     if len(at):
         t, usage = t[which], usage[which]
-    by_columns = getattr(out.journal, "extend_debit_columns", None)
-    if by_columns is not None:           # per call (sim/engine/call_journal.py): balances settled later
-        by_columns(t, np.diff(cuts, prepend=0), ids[lot], usage)
+    journal, amount, lot = out.journal, np.diff(cuts, prepend=0), ids[lot]
+    if isinstance(journal, CallJournal):            # balances are settled when it is read
+        journal.extend_debit_columns(t, amount, lot, usage)
     else:
-        rows = np.empty((len(cuts), 5), np.int64)
-        rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] = (
-            t, np.diff(cuts, prepend=0), out.lot_total - cuts, ids[lot], usage)
-        out.journal.extend_debit_rows(rows)
+        narrow = [as_int32(x) for x in (t, lot, usage)]
+        if all(x is not None for x in narrow):
+            journal.extend_packed(Journal.LOT_DEBIT, narrow[0], amount, out.lot_total - cuts, narrow[1], narrow[2])
+        else:                                       # integers too wide to pack: rows as tuples
+            for row in zip(t.tolist(), amount.tolist(), (out.lot_total - cuts).tolist(), lot.tolist(), usage.tolist()):
+                journal.debit_row(*row)
     out.spend_journaled(total)
     return True
 

@@ -5,12 +5,15 @@ glibc's malloc raises its mmap threshold each time a big block is freed, so that
 left ~170 MiB of free heap behind once its attempts were generated, and ~350 MiB once its
 pre-pass was dropped (benchmarks/README.md). A fixed threshold keeps every array of 1 MiB or
 more in its own mapping, returned when freed; `release()` trims what the heap still holds.
-Neither changes a result; elsewhere than glibc both do nothing.
+Neither changes a result; elsewhere than glibc both do nothing. Arrow's own pool (mimalloc) keeps
+what the files' tables freed for its next allocation: `release()` has it give that back too, once
+files have been written (the replication's next policy then simulates without it).
 """
 from __future__ import annotations
 
 import ctypes
 import gc
+import sys
 
 M_MMAP_THRESHOLD = -3          # mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 1 << 20
@@ -34,3 +37,6 @@ def release() -> None:
     gc.collect()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+    arrow = sys.modules.get("pyarrow")          # only once something has imported it
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()

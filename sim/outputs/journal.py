@@ -30,19 +30,16 @@ def journal_columns(journal) -> dict:
     """The journal as numpy columns: t, kind (index into KINDS), amount, balance, lot and usage
     (-1 for none), `overdraft` (the packed debits beyond the lots: note "overdraft"), and
     `texts` {row: (text usage id, note)} for the few other rows that have a text.
-    Each column is copied out of the packed rows on its own, lot and usage as int32 when they
-    fit (a tenant-year's journal has ~17M rows: 33 bytes a row instead of 40)."""
-    ints, other, forms = journal.storage()
+    Each column is copied out of the journal's own (lot and usage int32, as kept there)."""
+    packed, other, forms = journal.columns()
     n = len(journal)
-    packed = np.frombuffer(ints, dtype=np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
 
-    def column(j: int) -> np.ndarray:
-        col = packed[:, j]
-        small = n == 0 or (int(col.min()) >= -2**31 and int(col.max()) < 2**31)
-        return col.astype(np.int32 if j >= 3 and small else np.int64)       # a copy, contiguous
+    def column(name: str) -> np.ndarray:
+        col = np.frombuffer(packed[name], packed[name].typecode) if n else np.zeros(0, np.int32)
+        return col.astype(np.int64 if name in ("t", "amount", "balance") else np.int32)    # a copy
 
-    cols = {"t": column(0), "kind": np.full(n, KINDS.index(DEBIT), dtype=np.int8), "amount": column(1),
-            "balance": column(2), "lot": column(3), "usage": column(4),
+    cols = {"t": column("t"), "kind": np.full(n, KINDS.index(DEBIT), dtype=np.int8), "amount": column("amount"),
+            "balance": column("balance"), "lot": column("lot"), "usage": column("usage"),
             "overdraft": np.frombuffer(forms, np.uint8) == Journal.OVERDRAFT}     # lot -1 there
     texts = {}
     for i, (t, k, amount, balance, lot, usage, note) in other.items():

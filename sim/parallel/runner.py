@@ -108,6 +108,8 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
         # the CDR's 2-decimal totals, summed as it was written (summary.json `cdr_rounding`)
         metrics["cdr"] = write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run,
                                             rep_seed=job.seed, options=options)
+        del run
+        memory.release()                    # what writing freed, before this worker's next policy
     return metrics
 
 
