@@ -135,7 +135,7 @@ def build(world, policy, attempts) -> Prepass | None:
     """The policy-independent part of billing `attempts`; None when keys would not fit in int64."""
     n = len(attempts)
     t = attempts.t
-    d = attempts.duration.astype(np.int64)
+    d = attempts.duration            # int32: widened where a product could overflow
     inc = world.switches.billing_increment_seconds
     if n and (int(t.max()) + int(d.max()) + inc) * (n + 1) >= INF // 2:
         return None
@@ -175,6 +175,7 @@ def build(world, policy, attempts) -> Prepass | None:
     reason[nopool & r_credits[route_of] & ~r_priced[route_of]] = NO_RATE
     group = np.where(paying, r_group[pool], -1).astype(np.int32)
     in_loop = paying & (reason == NONE) & (group < 0)            # credits from the start, or a live pool
+    del block, free, paying, nopool          # a tenant-year's pre-pass peaks with everything it holds at once
     cuts_here: list[tuple[np.ndarray, np.ndarray]] = []          # (attempts, instants) of cuts decided here
     pool_paid = np.zeros(n, bool)
     mixed = np.zeros(n, bool)
@@ -189,7 +190,7 @@ def build(world, policy, attempts) -> Prepass | None:
     used_mf = [0] * len(planned_pools)
     for g, members in enumerate(groups):
         ix = np.flatnonzero(group == g)
-        st, ni = t[ix], cdiv(d[ix], inc)
+        st, ni = t[ix], cdiv(d[ix].astype(np.int64), inc)
         pj = pool[ix]
         credits_ok, priced = r_credits[route_of[ix]], r_priced[route_of[ix]]
         state = np.zeros(len(ix), np.int8)         # 0 pool so far, 1 credits reached, 2 ended here
@@ -249,6 +250,7 @@ def build(world, policy, attempts) -> Prepass | None:
                 later = kf[dies] > 0
                 cuts_here.append((ix[dead[later]], st[dead[later]] + kf[dies][later] * inc))
                 in_loop[ix[fail_local[~dies]]] = True
+    del pool
     return _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
                    reason, in_loop, cuts_here, pool_paid, d, group)
 
