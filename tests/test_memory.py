@@ -66,3 +66,16 @@ def test_release_gives_the_heap_back_and_changes_nothing():
     memory.release()
     after = simulate(w, Policy("p", PREPAID, 10**6), a, np.random.SeedSequence(0)).account.ledger.balance
     assert before == after == 10**6 - 10 * 185 - 25
+
+
+def test_release_has_arrows_pool_give_back_what_tables_freed():
+    """Once pyarrow is loaded (files written), release() also empties its pool's free lists;
+    live tables are untouched."""
+    import pyarrow as pa
+    keep = pa.array(np.arange(1000, dtype=np.int64))
+    junk = pa.array(np.arange(1 << 20, dtype=np.int64))
+    del junk
+    pool = pa.default_memory_pool()
+    memory.release()
+    assert pool.bytes_allocated() >= keep.nbytes
+    assert keep.to_numpy().tolist() == list(range(1000))
