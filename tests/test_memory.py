@@ -72,8 +72,8 @@ def test_release_has_arrows_pool_give_back_what_tables_freed():
     """Once pyarrow is loaded (files written), release() also empties its pool's free lists;
     live tables are untouched."""
     import pyarrow as pa
-    keep = pa.array(np.arange(1000, dtype=np.int64))
-    junk = pa.array(np.arange(1 << 20, dtype=np.int64))
+    keep = pa.array(list(range(1000)), pa.int64())            # built in Arrow's pool (not a numpy view)
+    junk = pa.array(list(range(1 << 18)), pa.int64())
     del junk
     pool = pa.default_memory_pool()
     memory.release()
