@@ -72,7 +72,7 @@ def test_R7_ledger_journal_matches_a_list_journal():
 
 
 def test_R6_R10_debits_beyond_the_lots_are_kept_packed_and_read_back():
-    """Every postpay debit is an overdraft row (R10): kept as five integers like a lot's debit,
+    """Every postpay debit is an overdraft row (R10): kept packed in the columns like a lot's debit,
     not as a tuple; one with a text UsageId (replay) stays a tuple. Runs follow the forms."""
     j = Journal()
     j.append((0, PURCHASE, 100, 100, 1, "", "initial funds"))
