@@ -158,7 +158,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         return r
 
     if keep_records:
-        out = Outcomes.new(world, attempts, array("i", pre.connected.tobytes()), array("b", pre.paid.tobytes()))
+        out = Outcomes.new(world, attempts, _copied("i", pre.connected), _copied("b", pre.paid))
         connected, charge, fee, paid = out.connected, out.charge, out.fee, out.paid
         finish = out.finisher()
     else:
@@ -302,3 +302,11 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     account.close(max(world.horizon, int(env.now)))
     account.detach()
     return RunOutput(policy, account, pools, out)
+
+
+def _copied(typecode: str, column: np.ndarray) -> array:
+    """A typed array holding a copy of the pre-pass's column (one copy, not via bytes)."""
+    out = array(typecode)
+    assert out.itemsize == column.itemsize, (typecode, column.dtype)
+    out.frombytes(memoryview(np.ascontiguousarray(column)).cast("B"))
+    return out
