@@ -183,3 +183,49 @@ def test_property_rows_grouped_densely_or_sorted_alike(rows, offset):
         assert keys.tolist() == sorted(expected)
         assert first.tolist() == [expected[k][0] for k in sorted(expected)]
         assert sums.tolist() == [expected[k][1] for k in sorted(expected)]
+
+
+DRAWN = {"one": 0, "two": 0, "neither": 0}
+
+
+def _counting_drawn_from(original):
+    def drawn_from(self):
+        out = original(self)
+        DRAWN["neither" if out is None else out[0]] += 1
+        return out
+    return drawn_from
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(bursts())
+def flushes_logged_per_call(case):
+    switches, policy, a, warmup, seed = case
+    w = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
+                        horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+    with mock.patch.object(ledger_log, "SLICE", 7):
+        same_run_both_ways(w, policy, a, seed)
+
+
+def test_property_flushes_logged_per_call_journal_as_increments_would():
+    """A flush's held increments logged one entry per call when the lots say which paid them
+    (`LoggedLedger._drawn_from`): one lot throughout, or the lot then paying emptied by one of
+    them and the next paying the rest (auto-recharge lots bought before the first ran out).
+    The per-call journal is the per-increment one summed by hand. Both cases happen (counted)."""
+    DRAWN.update(one=0, two=0, neither=0)
+    original = ledger_log.LoggedLedger._drawn_from
+    with mock.patch.object(ledger_log.LoggedLedger, "_drawn_from", _counting_drawn_from(original)):
+        flushes_logged_per_call()
+    assert DRAWN["one"] > 0 and DRAWN["two"] > 0, DRAWN
+
+
+def test_the_debit_that_reaches_the_money_by_hand():
+    """`_reaching`: the debits in key order reach 10 at key 30 (4 + 3 + 3), whether summed per
+    instant (close instants) or sorted (far apart)."""
+    span = ledger_log.SPAN
+    for scale in (1, 10**6):
+        keys = np.array([5 * scale * span + 30, 2 * scale * span + 10, 5 * scale * span + 20, 9 * scale * span], np.int64)
+        amounts = np.array([3, 4, 3, 8], np.int64)
+        assert ledger_log._reaching(keys, amounts, 10) == 5 * scale * span + 30
+        assert ledger_log._reaching(keys, amounts, 7) == 5 * scale * span + 20
+        assert ledger_log._reaching(keys, amounts, 11) == 9 * scale * span

@@ -201,8 +201,6 @@ class CreditHolds:
             log(np.array(at, np.int64), np.array(who, np.int64), np.array(price, np.int64))
         if self.blocks:
             amount, weight = self._flush_blocks(t, priority, amount, weight, log)
-        if log:
-            ledger.logged_through(t, priority)
         if amount:
             self.account.credit_held -= amount
             overdraft = self.account.postpay
@@ -210,6 +208,8 @@ class CreditHolds:
             assert paid, "a held increment could not be paid"       # the guard makes this impossible
             # the increments were spent at their own instants, not at t: correct the balance integral
             ledger.area += amount * max(ledger.horizon - t, 0) - weight
+        if log:                   # after the debit: the log compares the lots before and after
+            ledger.logged_through(t, priority)
 
     def _flush_blocks(self, t: int, priority: int, amount: int, weight: int, log) -> tuple[int, int]:
         horizon = self.account.ledger.horizon

@@ -39,6 +39,14 @@ class LoggedLedger(Ledger):
         self.overdraft_held = False         # held increments may overdraw (postpay): the driver's
         self.done = -SPAN                   # every entry with a key below this one is replayed
         self.nothing_held: Callable[[], bool] | None = None   # the driver's: no held increment unlogged
+        # Since the last flush (`logged_through`): the live lots and what they held then, the
+        # lots bought, whether a lot expired or a debit could overdraw, the other debits' keys
+        self._lots_then: list[tuple] = []
+        self._bought: list = []
+        self._expired = self._overdrew = False
+        self._debited: list[tuple[int, int]] = []
+        self._last_op = -1                  # the highest key of an operation since the last flush
+        self._spilled = False               # the last flush had one ordering after its point
         # the replay: every operation in event order, journal kept (in `journal` when given)
         self.out = Ledger(keep_journal=True, horizon=horizon)
         if journal is not None:
@@ -51,6 +59,7 @@ class LoggedLedger(Ledger):
 
     def _record(self, kind: int, args: tuple) -> None:
         self.ops.append((*self.key, kind, args))
+        self._last_op = max(self._last_op, self.key[0] * SPAN + self.key[1] + 15)
         if len(self.ops) >= CATCH_UP and self.nothing_held is not None and self.nothing_held():
             # calls paid increment by increment (postpay, overdraft, pools then credits): no
             # held increment is waiting to be logged, so all before the running event can go
@@ -59,15 +68,22 @@ class LoggedLedger(Ledger):
 
     def purchase(self, t, amount, expires_at, note=""):
         self._record(PURCHASE, (t, amount, expires_at, note))
-        return super().purchase(t, amount, expires_at, note)
+        lot = super().purchase(t, amount, expires_at, note)
+        self._bought.append(lot)
+        return lot
 
     def debit(self, t, amount, usage_id="", allow_overdraft=False):
         ok = Ledger.debit(self, t, amount, usage_id, allow_overdraft)
         if ok and amount > 0:
             self._record(DEBIT, (t, amount, usage_id, allow_overdraft))
+            if allow_overdraft:
+                self._overdrew = True
+            else:
+                self._debited.append((self.key[0] * SPAN + self.key[1] + 15, amount))
         return ok
 
     def expire(self, t):
+        self._expired = True
         self._record(EXPIRE, (t,))
         return super().expire(t)
 
@@ -83,22 +99,63 @@ class LoggedLedger(Ledger):
             self._flushing.append((instants, attempts, amounts))
 
     def logged_through(self, t: int, priority: int) -> None:
-        """Every held increment started by (t, priority) is logged (CreditHolds.flush): nothing
-        logged from now on orders before it or before the running event, so once enough is
-        pending, what does is replayed and dropped (the log stays small however long the run)."""
-        self._close_flush()
+        """Every held increment started by (t, priority) is logged and debited (CreditHolds.flush):
+        nothing logged from now on orders before it or before the running event, so once enough
+        is pending, what does is replayed and dropped (the log stays small however long the run).
+
+        A per-call journal only needs each call's sum and first increment per lot, so when it
+        is certain which lot paid each increment of this flush, they are logged per call
+        (`_drawn_from`)."""
+        # an operation that orders after this flush's point (run by an earlier event at this
+        # instant with a higher priority) belongs with the next flush's increments: neither is sure
+        bound = t * SPAN + min(priority, SPAN - 16) + 15
+        spills = self._last_op > bound
+        sure = isinstance(self.out.journal, CallJournal) and not spills and not self._spilled
+        self._close_flush(self._drawn_from() if sure else None)
+        self._lots_then = [(lot, lot.remaining) for lot in self.live_lots()]
+        self._bought, self._expired, self._overdrew, self._debited = [], False, False, []
+        self._spilled, self._last_op = spills, -1
         if self.pending + len(self.ops) >= CATCH_UP:
             self._replay(min((t, priority), self.key))
 
-    def _close_flush(self) -> None:
-        """The increments one flush logged, sorted into event order as one piece. A flush logs
-        those started between the previous flush's point and its own, so the pieces follow each
-        other in event order: the log needs no sort of its own (`_merged` checks; nothing may
-        order before what is already replayed)."""
+    def _drawn_from(self) -> tuple | None:
+        """Since the last flush, in any order of its debits: ("one",) when a single lot paid
+        every one (or none did: postpay, all beyond the lots); ("two", money) when the lot paying
+        then paid exactly `money` and ran out, and one other paid the rest and still pays (the
+        increment that empties the first lot is found in event order); None otherwise. Lots are
+        spent soonest-expiring first, so the lots' money then and now tells which paid."""
+        if self._expired or self.owed and not self.overdraft_held:
+            return None
+        then = [(lot, before - lot.remaining) for lot, before in self._lots_then]
+        drawn = [(lot, d) for lot, d in then + [(x, x.amount - x.remaining) for x in self._bought] if d]
+        paying = next((lot for lot in self.live_lots() if lot.remaining > 0), None)
+        if not drawn:
+            no_money = paying is None and not any(before for _, before in self._lots_then) and not self._bought
+            return ("one",) if no_money and self.overdraft_held else None
+        if self._overdrew or self.owed:
+            return None
+        first = next((lot for lot, before in self._lots_then if before > 0), None)
+        if len(drawn) == 1 and drawn[0][0] is first is paying:
+            return ("one",)
+        if len(drawn) == 2 and drawn[0][0] is first and first.remaining == 0 and drawn[1][0] is paying:
+            return ("two", drawn[0][1])
+        return None
+
+    def _close_flush(self, drawn: tuple | None = None) -> None:
+        """The increments one flush logged, sorted into event order as one piece (per call, when
+        `drawn` (`_drawn_from`) says which lot paid them: one entry at each call's first increment
+        per lot, its amounts summed). A flush logs those started
+        between the previous flush's point and its own, so the pieces follow each other in event
+        order: the log needs no sort of its own (`_merged` checks; nothing may order before what
+        is already replayed)."""
         if not self._flushing:
             return
         cols = [np.concatenate(c) for c in zip(*self._flushing)]
         self._flushing.clear()
+        if drawn == ("one",):
+            cols = _per_call(*cols)
+        elif drawn is not None:
+            cols = self._split(cols, drawn[1])
         key = cols[0] * SPAN + cols[1] + 15
         order = np.argsort(key)
         assert key[order[0]] >= self.done, "a held increment was logged after its point was replayed"
@@ -107,6 +164,20 @@ class LoggedLedger(Ledger):
             # instants and attempt numbers as int32 when they fit: half the log's memory
             self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
         self.pending += len(order)
+
+    def _split(self, cols: list[np.ndarray], money: int) -> list[np.ndarray]:
+        """This flush's increments per call on each side of the one that empties the lot paying
+        at the last flush, `money` after it (in event order, with the other debits since then),
+        that one kept whole: the replay splits it between the two lots."""
+        key = cols[0] * SPAN + cols[1] + 15
+        other = np.array(self._debited, np.int64).reshape(-1, 2)
+        keys = np.concatenate([key, other[:, 0]])
+        amounts = np.concatenate([cols[2], other[:, 1]])
+        cut = _reaching(keys, amounts, money)
+        before, after = key < cut, key > cut
+        return [np.concatenate(parts) for parts in zip(_per_call(*(c[before] for c in cols)),
+                                                        [c[key == cut] for c in cols],
+                                                        _per_call(*(c[after] for c in cols)))]
 
     def replayed(self) -> Ledger:
         """The ledger that ran every logged operation in event order (its journal is the run's)."""
@@ -201,6 +272,50 @@ def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
     ops_before += np.arange(n_held)
     order[ops_before] = np.arange(n_ops, n_ops + n_held)
     return order
+
+
+def _reaching(keys: np.ndarray, amounts: np.ndarray, money: int) -> int:
+    """The key of the debit (distinct keys) at which the amounts, summed in key order, reach
+    `money`. Summed per instant first when the instants are close (a flush spans hours or
+    days), so only that instant's debits are sorted."""
+    instants = keys // SPAN
+    t0 = int(instants.min())
+    span = int(instants.max()) - t0 + 1
+    if span > 4 * len(keys) + 4096:
+        order = np.argsort(keys)
+        drawn = np.cumsum(amounts[order])
+        at = int(np.searchsorted(drawn, money, "left"))
+        assert at < len(drawn), "these debits do not reach the money"
+        return int(keys[order[at]])
+    per_instant = np.zeros(span, np.int64)
+    np.add.at(per_instant, instants - t0, amounts)
+    drawn = np.cumsum(per_instant)
+    s = int(np.searchsorted(drawn, money, "left"))
+    assert s < span, "these debits do not reach the money"
+    then = np.flatnonzero(instants == t0 + s)
+    then = then[np.argsort(keys[then])]
+    at = int(np.searchsorted(np.cumsum(amounts[then]), money - (int(drawn[s - 1]) if s else 0), "left"))
+    return int(keys[then[at]])
+
+
+def _per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
+    """One entry per attempt: its first instant, the attempt, its amounts summed (the calls of
+    one flush are under way together: counted in a dense table over their attempt numbers)."""
+    if not len(attempts):
+        return [instants, attempts, amounts]
+    a0 = int(attempts.min())
+    span = int(attempts.max()) - a0 + 1
+    if span > 4 * len(attempts) + 4096:
+        calls, dense = np.unique(attempts, return_inverse=True)
+        span, a0 = len(calls), None
+    else:
+        dense = attempts - a0
+    first = np.full(span, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, dense, instants)
+    sums = np.zeros(span, np.int64)
+    np.add.at(sums, dense, amounts)
+    present = np.flatnonzero(first < np.iinfo(np.int64).max)
+    return [first[present], present + a0 if a0 is not None else calls[present], sums[present]]
 
 
 def _joined(parts: list) -> np.ndarray:
