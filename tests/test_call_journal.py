@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.ledger import DEBIT, PURCHASE, Ledger
-from sim.engine import ledger_log
+from sim.engine import held_entries, ledger_log
 from sim.engine.call_journal import CallJournal
 from sim.engine.loop import simulate
 from models.timeutil import Clock
@@ -219,13 +219,20 @@ def test_property_flushes_logged_per_call_journal_as_increments_would():
     assert DRAWN["one"] > 0 and DRAWN["two"] > 0, DRAWN
 
 
-def test_the_debit_that_reaches_the_money_by_hand():
-    """`_reaching`: the debits in key order reach 10 at key 30 (4 + 3 + 3), whether summed per
-    instant (close instants) or sorted (far apart)."""
-    span = ledger_log.SPAN
-    for scale in (1, 10**6):
-        keys = np.array([5 * scale * span + 30, 2 * scale * span + 10, 5 * scale * span + 20, 9 * scale * span], np.int64)
-        amounts = np.array([3, 4, 3, 8], np.int64)
-        assert ledger_log._reaching(keys, amounts, 10) == 5 * scale * span + 30
-        assert ledger_log._reaching(keys, amounts, 7) == 5 * scale * span + 20
-        assert ledger_log._reaching(keys, amounts, 11) == 9 * scale * span
+def test_a_flush_split_where_the_first_lot_runs_out_by_hand():
+    """`held_entries.split`, 60 s increments. Call 7 from 0 s: 3 increments of 10, its fee 5 on
+    the first; call 9 from 30 s: 2 of 20; another debit of 4 at 60 s by the event of priority 8
+    (after call 7's increment at 60 s, priority 7). In event order the money drawn is 15, 35, 45,
+    49, 69, 79. The lot holding 45 runs out with call 7's increment at 60 s: kept whole, each
+    call summed on either side. Holding 46, the other debit empties it: nothing kept whole."""
+    other = np.array([[60 * held_entries.SPAN + 8 + 15, 4]], np.int64)       # (key, amount)
+    segments = [np.array(x, np.int64) for x in ([0, 30], [3, 2], [7, 9], [10, 20], [5, 0])]
+
+    def entries(money):
+        return sorted(zip(*(c.tolist() for c in held_entries.split(segments, other, money, 60))))
+
+    assert entries(45) == [(0, 7, 15), (30, 9, 20), (60, 7, 10), (90, 9, 20), (120, 7, 10)]
+    assert entries(46) == [(0, 7, 25), (30, 9, 20), (90, 9, 20), (120, 7, 10)]
+    assert entries(15) == [(0, 7, 15), (30, 9, 40), (60, 7, 20)]          # the fee's increment empties it
+    assert sorted(zip(*(c.tolist() for c in held_entries.increments(*segments, 60)))) == \
+        [(0, 7, 15), (30, 9, 20), (60, 7, 10), (90, 9, 20), (120, 7, 10)]

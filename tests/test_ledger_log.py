@@ -104,7 +104,6 @@ def test_merged_order_keeps_the_logs_order_on_ties():
     assert ledger_log._merged(ops[:1], unsorted).tolist() == [2, 1, 0]
 
 
-
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.integers(0, 40), max_size=30), st.sets(st.integers(0, 40), max_size=30))
 def test_property_merged_is_the_stable_sort(ops, held):
@@ -113,6 +112,7 @@ def test_property_merged_is_the_stable_sort(ops, held):
     op_key, held_key = np.array(sorted(ops), np.int64), np.array(sorted(held), np.int64)
     expected = np.argsort(np.concatenate([op_key, held_key]), kind="stable")
     assert ledger_log._merged(op_key, held_key).tolist() == expected.tolist()
+
 
 def test_flushes_log_pieces_that_follow_each_other():
     """A tenant-year's replay needs no sort: every flush's increments come after the previous

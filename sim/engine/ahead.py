@@ -176,11 +176,11 @@ class CreditHolds:
 
     def flush(self, t: int, priority: int) -> None:
         """Debit every held increment started by (t, priority). A ledger that logs (records kept,
-        sim/engine/ledger_log.py) gets each of them logged at its own instant."""
+        sim/engine/ledger_log.py) gets them as segments, each call's from its first instant."""
         amount = weight = 0
         ledger = self.account.ledger
         log = getattr(ledger, "log_held", None)
-        at, who, price = [], [], []
+        segments: list[tuple] = []              # (first instant, increments, attempt, price), logged
         keep = []
         for h in self.held:
             call, done = h
@@ -190,15 +190,14 @@ class CreditHolds:
                 amount += (started - done) * p
                 weight += p * time_weight(call, done, started, self.inc, ledger.horizon)
                 if log:
-                    at.extend(range(call.start + done * self.inc, call.start + started * self.inc, self.inc))
-                    who.extend([call.idx] * (started - done))
-                    price.extend([p] * (started - done))
+                    segments.append((call.start + done * self.inc, started - done, call.idx, p))
                 h[1] = started
             if started < call.increments:
                 keep.append(h)
         self.held[:] = keep
-        if log and at:
-            log(np.array(at, np.int64), np.array(who, np.int64), np.array(price, np.int64))
+        if segments:              # a call held one by one had its first increment (and fee) funded
+            cols = np.array(segments, np.int64).T
+            log(*cols, np.zeros(len(segments), np.int64))
         if self.blocks:
             amount, weight = self._flush_blocks(t, priority, amount, weight, log)
         if amount:
@@ -222,10 +221,7 @@ class CreditHolds:
             weight += int((b.price * time_weights(b.start, b.done, started, inc, horizon)).sum())
             weight += int((b.fee[first] * np.maximum(horizon - b.start[first], 0)).sum())
             if log:
-                new = started - b.done
-                rep = np.repeat(np.arange(len(new)), new)
-                k = b.done[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(new) - new, new)
-                log(b.start[rep] + k * inc, b.idx[rep], b.price[rep] + np.where(k == 0, b.fee[rep], 0))
+                log(b.start + b.done * inc, started - b.done, b.idx, b.price, np.where(b.done == 0, b.fee, 0))
             b.done = started
             live = started < b.total
             if live.all():

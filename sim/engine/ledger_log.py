@@ -4,16 +4,19 @@ Held credits (sim/engine/ahead.py) are debited in bulk, so the live ledger canno
 row per increment in order. Instead it journals nothing and logs its operations: purchases,
 expiries and call debits with the (instant, priority) of the event that ran them (the running
 maximum: an event scheduled at the current instant with a lower priority, e.g. a payment with
-no delay, runs right after the event that scheduled it), and each held increment with its own
-(instant, attempt number), where its event would have run. Sorted, that is the order of one
-event per increment; replayed through a fresh Ledger it gives the same journal row for row
-(tests/test_properties.py compares with the exact loop).
+no delay, runs right after the event that scheduled it), and the held increments of each flush
+as segments (a call's increments from an instant, `inc` apart). A flush's segments become
+entries at their own (instant, attempt number), where their events would have run: one per
+increment, or, for a per-call journal when the lots say which paid them, one per call and lot.
+Sorted, that is the order of one event per increment; replayed through a fresh Ledger it gives
+the same journal row for row (tests/test_properties.py, tests/test_call_journal.py compare with
+the exact loop).
 
 The replay catches up during the run: once a flush has logged every held increment started by
 its point, nothing logged later can order before that point or the running event, so what does
 is replayed and dropped (`logged_through`); when nothing is held, operations logged before the
 running event can go too. The log holds about a million entries at most, not a tenant-year's 17
-million.
+million increments.
 """
 from __future__ import annotations
 
@@ -24,18 +27,20 @@ import numpy as np
 from models.ledger import DEBIT as JOURNAL_DEBIT, Journal, Ledger
 
 from .call_journal import CallJournal, as_int32
+from .held_entries import SPAN, entries, increments, per_call, split
 
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2           # the log's operations
 
 
 class LoggedLedger(Ledger):
-    def __init__(self, horizon: int, journal: Journal | None = None):
+    def __init__(self, horizon: int, journal: Journal | None = None, inc: int = 1):
         super().__init__(keep_journal=False, horizon=horizon)
+        self.inc = inc                      # the billing increment: held calls' increments are inc apart
         self.key = (-1, 0)                  # the running event's (instant, priority); before the first
         self.ops: list[tuple] = []          # (t, priority, kind, args), not replayed yet
         self.held: tuple[list, list, list] = ([], [], [])     # pieces of (instants, attempts, amounts)
         self.pending = 0                    # held increments logged, not replayed yet
-        self._flushing: list[tuple] = []    # what the running flush has logged so far
+        self._flushing: list[tuple] = []    # the running flush's segments so far (`log_held`)
         self.overdraft_held = False         # held increments may overdraw (postpay): the driver's
         self.done = -SPAN                   # every entry with a key below this one is replayed
         self.nothing_held: Callable[[], bool] | None = None   # the driver's: no held increment unlogged
@@ -91,12 +96,15 @@ class LoggedLedger(Ledger):
         """A bulk debit of held increments: logged one by one by `log_held`, not here."""
         return Ledger.debit(self, t, amount, "", overdraft)
 
-    def log_held(self, instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> None:
-        keep = amounts > 0               # a zero debit changes nothing and journals nothing
-        if not keep.all():
-            instants, attempts, amounts = instants[keep], attempts[keep], amounts[keep]
-        if len(instants):
-            self._flushing.append((instants, attempts, amounts))
+    def log_held(self, first: np.ndarray, count: np.ndarray, attempts: np.ndarray, price: np.ndarray,
+                 fee: np.ndarray) -> None:
+        """Held increments as segments: `count` increments of call `attempts` from instant `first`,
+        `inc` apart, each `price`, the first with `fee` as well (0 unless it is the call's first)."""
+        some = count > 0
+        if not some.all():
+            first, count, attempts, price, fee = (x[some] for x in (first, count, attempts, price, fee))
+        if len(first):
+            self._flushing.append(tuple(np.asarray(x, np.int64) for x in (first, count, attempts, price, fee)))
 
     def logged_through(self, t: int, priority: int) -> None:
         """Every held increment started by (t, priority) is logged and debited (CreditHolds.flush):
@@ -142,20 +150,24 @@ class LoggedLedger(Ledger):
         return None
 
     def _close_flush(self, drawn: tuple | None = None) -> None:
-        """The increments one flush logged, sorted into event order as one piece (per call, when
-        `drawn` (`_drawn_from`) says which lot paid them: one entry at each call's first increment
-        per lot, its amounts summed). A flush logs those started
-        between the previous flush's point and its own, so the pieces follow each other in event
-        order: the log needs no sort of its own (`_merged` checks; nothing may order before what
-        is already replayed)."""
+        """The segments one flush logged, as entries sorted into event order as one piece: one
+        per increment, or (when `drawn` (`_drawn_from`) says which lot paid them) one per call
+        and lot, at its first increment, its amounts summed. A flush logs those started between
+        the previous flush's point and its own, so the pieces follow each other in event order:
+        the log needs no sort of its own (`_merged` checks; nothing may order before what is
+        already replayed)."""
         if not self._flushing:
             return
-        cols = [np.concatenate(c) for c in zip(*self._flushing)]
+        segments = [np.concatenate(c) for c in zip(*self._flushing)]
         self._flushing.clear()
         if drawn == ("one",):
-            cols = _per_call(*cols)
+            cols = per_call(*entries(segments[0], segments[2], segments[1] * segments[3] + segments[4]))
         elif drawn is not None:
-            cols = self._split(cols, drawn[1])
+            cols = split(segments, np.array(self._debited, np.int64).reshape(-1, 2), drawn[1], self.inc)
+        else:
+            cols = increments(*segments, self.inc)
+        if not len(cols[0]):
+            return
         key = cols[0] * SPAN + cols[1] + 15
         order = np.argsort(key)
         assert key[order[0]] >= self.done, "a held increment was logged after its point was replayed"
@@ -164,20 +176,6 @@ class LoggedLedger(Ledger):
             # instants and attempt numbers as int32 when they fit: half the log's memory
             self.held[k].append(col.astype(np.int32) if k < 2 and int(col.max()) < 2**31 else col)
         self.pending += len(order)
-
-    def _split(self, cols: list[np.ndarray], money: int) -> list[np.ndarray]:
-        """This flush's increments per call on each side of the one that empties the lot paying
-        at the last flush, `money` after it (in event order, with the other debits since then),
-        that one kept whole: the replay splits it between the two lots."""
-        key = cols[0] * SPAN + cols[1] + 15
-        other = np.array(self._debited, np.int64).reshape(-1, 2)
-        keys = np.concatenate([key, other[:, 0]])
-        amounts = np.concatenate([cols[2], other[:, 1]])
-        cut = _reaching(keys, amounts, money)
-        before, after = key < cut, key > cut
-        return [np.concatenate(parts) for parts in zip(_per_call(*(c[before] for c in cols)),
-                                                        [c[key == cut] for c in cols],
-                                                        _per_call(*(c[after] for c in cols)))]
 
     def replayed(self) -> Ledger:
         """The ledger that ran every logged operation in event order (its journal is the run's)."""
@@ -274,50 +272,6 @@ def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
     return order
 
 
-def _reaching(keys: np.ndarray, amounts: np.ndarray, money: int) -> int:
-    """The key of the debit (distinct keys) at which the amounts, summed in key order, reach
-    `money`. Summed per instant first when the instants are close (a flush spans hours or
-    days), so only that instant's debits are sorted."""
-    instants = keys // SPAN
-    t0 = int(instants.min())
-    span = int(instants.max()) - t0 + 1
-    if span > 4 * len(keys) + 4096:
-        order = np.argsort(keys)
-        drawn = np.cumsum(amounts[order])
-        at = int(np.searchsorted(drawn, money, "left"))
-        assert at < len(drawn), "these debits do not reach the money"
-        return int(keys[order[at]])
-    per_instant = np.zeros(span, np.int64)
-    np.add.at(per_instant, instants - t0, amounts)
-    drawn = np.cumsum(per_instant)
-    s = int(np.searchsorted(drawn, money, "left"))
-    assert s < span, "these debits do not reach the money"
-    then = np.flatnonzero(instants == t0 + s)
-    then = then[np.argsort(keys[then])]
-    at = int(np.searchsorted(np.cumsum(amounts[then]), money - (int(drawn[s - 1]) if s else 0), "left"))
-    return int(keys[then[at]])
-
-
-def _per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
-    """One entry per attempt: its first instant, the attempt, its amounts summed (the calls of
-    one flush are under way together: counted in a dense table over their attempt numbers)."""
-    if not len(attempts):
-        return [instants, attempts, amounts]
-    a0 = int(attempts.min())
-    span = int(attempts.max()) - a0 + 1
-    if span > 4 * len(attempts) + 4096:
-        calls, dense = np.unique(attempts, return_inverse=True)
-        span, a0 = len(calls), None
-    else:
-        dense = attempts - a0
-    first = np.full(span, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first, dense, instants)
-    sums = np.zeros(span, np.int64)
-    np.add.at(sums, dense, amounts)
-    present = np.flatnonzero(first < np.iinfo(np.int64).max)
-    return [first[present], present + a0 if a0 is not None else calls[present], sums[present]]
-
-
 def _joined(parts: list) -> np.ndarray:
     out = np.concatenate(parts + [np.zeros(0, parts[0].dtype if parts else np.int64)])
     parts.clear()
@@ -326,8 +280,6 @@ def _joined(parts: list) -> np.ndarray:
 
 SLICE = 1 << 20           # debits per column slice: bounds the replay's extra memory
 CATCH_UP = 1 << 20        # held increments pending before a replay catches up: bounds the log
-SPAN = 1 << 31            # event keys instant * SPAN + priority + 15: priorities (attempt numbers,
-                          # account events from -4) below 2**31 - 15, instants below 2**32
 
 
 def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -> bool:

@@ -110,8 +110,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     from .loop import Outcomes, RunOutput, _Tick as tick
     env = simpy.Environment()
     schedule_raw = env.schedule
-    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None) \
-        if keep_records else None
+    inc = world.switches.billing_increment_seconds
+    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None,
+                       inc) if keep_records else None
 
     def run_account_event(ev) -> None:
         fn, priority = ev.payload
@@ -135,7 +136,6 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         log.overdraft_held = account.postpay
     account.open()
 
-    inc = world.switches.billing_increment_seconds
     tables = pre.shared.get("loop")
     if tables is None:
         tables = pre.shared["loop"] = LoopTables(attempts, pre, inc, measure_from)

@@ -1,0 +1,88 @@
+"""What a flush of held increments is logged as (sim/engine/ledger_log.py): entries (instant,
+attempt number, amount) made from its segments (a call's `count` increments from instant `first`,
+`inc` apart, each `price`, the first with `fee`): one per increment, one per call, or one per
+call on each side of the increment that empties a lot."""
+from __future__ import annotations
+
+import numpy as np
+
+SPAN = 1 << 31            # event keys instant * SPAN + priority + 15: priorities (attempt numbers,
+                          # account events from -4) below 2**31 - 15, instants below 2**32
+
+
+def entries(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
+    """The entries that debit something (a zero debit journals nothing)."""
+    some = amounts > 0
+    return [instants[some], attempts[some], amounts[some]]
+
+
+def increments(first, count, attempts, price, fee, inc: int) -> list[np.ndarray]:
+    """Segments as one entry per increment (instant, attempt, amount)."""
+    rep = np.repeat(np.arange(len(count)), count)
+    k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    return entries(first[rep] + k * inc, attempts[rep], price[rep] + np.where(k == 0, fee[rep], 0))
+
+
+def per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
+    """One entry per attempt: its first instant, the attempt, its amounts summed (the calls of
+    one flush are under way together: counted in a dense table over their attempt numbers)."""
+    if not len(attempts):
+        return [instants, attempts, amounts]
+    a0 = int(attempts.min())
+    span = int(attempts.max()) - a0 + 1
+    if span > 4 * len(attempts) + 4096:
+        calls, dense = np.unique(attempts, return_inverse=True)
+        span, a0 = len(calls), None
+    else:
+        dense = attempts - a0
+    first = np.full(span, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, dense, instants)
+    sums = np.zeros(span, np.int64)
+    np.add.at(sums, dense, amounts)
+    present = np.flatnonzero(first < np.iinfo(np.int64).max)
+    return [first[present], present + a0 if a0 is not None else calls[present], sums[present]]
+
+
+def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -> list[np.ndarray]:
+    """Entries per call on each side of the increment that empties the lot paying at the
+    last flush, `money` after it in event order (with the other debits since then), that
+    one kept whole: the replay splits it between the two lots. `other`: the other debits
+    since then as rows (key, amount). Found per segment in closed form: the instant by which
+    `money` is reached (a binary search), then that instant's increments in key order."""
+    first, count, attempts, price, fee = segments
+    other_t, other_amount = other[:, 0] // SPAN, other[:, 1]
+
+    def drawn_before(t: int) -> int:
+        """Money of the increments and debits at instants before t."""
+        n = np.clip(-((first - t) // inc), 0, count)        # increments at first + k * inc < t
+        return int((n * price).sum() + fee[first < t].sum() + other_amount[other_t < t].sum())
+
+    lo = int(min(first.min(), other_t.min(initial=first.min())))
+    hi = int(max((first + (count - 1) * inc).max(), other_t.max(initial=lo)))
+    while lo < hi:                                          # the instant by which money is reached
+        mid = (lo + hi) // 2
+        if drawn_before(mid + 1) >= money:
+            hi = mid
+        else:
+            lo = mid + 1
+    t = lo
+    assert drawn_before(t + 1) >= money, "these debits do not reach the money"
+    k = (t - first) // inc
+    here = ((t - first) % inc == 0) & (k >= 0) & (k < count)      # a segment's increment at t
+    amount_here = price + np.where(k == 0, fee, 0)
+    keys = np.concatenate([t * SPAN + attempts[here] + 15, other[other_t == t, 0]])
+    amounts = np.concatenate([amount_here[here], other_amount[other_t == t]])
+    order = np.argsort(keys)
+    keys, amounts = keys[order][amounts[order] > 0], amounts[order][amounts[order] > 0]
+    at = int(np.searchsorted(np.cumsum(amounts), money - drawn_before(t), "left"))
+    cut = int(keys[at])
+    key_here = t * SPAN + attempts + 15
+    is_cut = here & (key_here == cut)
+    n_before = np.clip(-((first - t) // inc), 0, count) + (here & (key_here < cut))
+    n_after = count - n_before - is_cut
+    before_fee, cut_fee = np.where(n_before > 0, fee, 0), np.where((n_before == 0) & is_cut, fee, 0)
+    after_fee = fee - before_fee - cut_fee
+    return [np.concatenate(parts) for parts in zip(
+        per_call(*entries(first, attempts, n_before * price + before_fee)),
+        entries(np.full(int(is_cut.sum()), t), attempts[is_cut], (price + cut_fee)[is_cut]),
+        per_call(*entries(first + (n_before + is_cut) * inc, attempts, n_after * price + after_fee)))]
