@@ -51,11 +51,20 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
     `money` is reached (a binary search), then that instant's increments in key order."""
     first, count, attempts, price, fee = segments
     other_t, other_amount = other[:, 0] // SPAN, other[:, 1]
+    # for the search: segments by first instant, with their money summed in that order (one
+    # that starts more than the longest segment's span before t is all before t)
+    by_first = np.argsort(first, kind="stable")
+    f, c, p, e = first[by_first], count[by_first], price[by_first], fee[by_first]
+    whole = np.concatenate([[0], np.cumsum(c * p + e)])
+    reach = int(((c - 1) * inc).max())
+    by_t = np.argsort(other_t, kind="stable")
+    o_t, o_whole = other_t[by_t], np.concatenate([[0], np.cumsum(other_amount[by_t])])
 
     def drawn_before(t: int) -> int:
         """Money of the increments and debits at instants before t."""
-        n = np.clip(-((first - t) // inc), 0, count)        # increments at first + k * inc < t
-        return int((n * price).sum() + fee[first < t].sum() + other_amount[other_t < t].sum())
+        i, j = int(np.searchsorted(f, t, "left")), int(np.searchsorted(f, t - reach, "left"))
+        n = np.clip(-((f[j:i] - t) // inc), 0, c[j:i])     # increments at first + k * inc < t
+        return int(whole[j] + (n * p[j:i]).sum() + e[j:i].sum() + o_whole[np.searchsorted(o_t, t, "left")])
 
     lo = int(min(first.min(), other_t.min(initial=first.min())))
     hi = int(max((first + (count - 1) * inc).max(), other_t.max(initial=lo)))
