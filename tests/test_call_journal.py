@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.ledger import DEBIT, PURCHASE, Ledger
+from models.policy import CARD, PREPAID, AutoRechargeRule, Payment, Policy
 from sim.engine import held_entries, ledger_log
 from sim.engine.call_journal import CallJournal
 from sim.engine.loop import simulate
@@ -61,6 +62,12 @@ def test_property_every_path_journals_per_call_per_lot(case):
     same_run_both_ways(*case, fund_ahead=False)
 
 
+def burst_world(switches, warmup: int) -> SimpleNamespace:
+    """The world of tests/test_blocks.py's bursts."""
+    return SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
+                           horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+
+
 REPLAYS = {"partial": 0, "left for later": 0}
 
 
@@ -79,8 +86,7 @@ def _early_replay(self, t, priority):
 @given(bursts())
 def held_blocks_journal_per_call_per_lot(case):
     switches, policy, a, warmup, seed = case
-    w = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
-                        horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+    w = burst_world(switches, warmup)
     with mock.patch.object(ledger_log, "SLICE", 7), \
             mock.patch.object(ledger_log.LoggedLedger, "logged_through", _early_replay):
         same_run_both_ways(w, policy, a, seed)
@@ -196,13 +202,23 @@ def _counting_drawn_from(original):
     return drawn_from
 
 
+@st.composite
+def recharging_bursts(draw):
+    """tests/test_blocks.py's bursts under an auto-recharge that pays at once: lots are bought
+    while calls are held, and the older lot runs out among them."""
+    switches, _, a, warmup, seed = draw(bursts())
+    trigger = draw(st.sampled_from([1000, 5000]))
+    policy = Policy("recharge", PREPAID, draw(st.sampled_from([5000, 30000])),
+                    AutoRechargeRule(trigger, draw(st.sampled_from([20000, 100000]))), Payment(CARD, None, 0.0, 0, 600, 0))
+    return switches, policy, a, warmup, seed
+
+
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(bursts())
+@given(st.one_of(bursts(), recharging_bursts()))
 def flushes_logged_per_call(case):
     switches, policy, a, warmup, seed = case
-    w = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
-                        horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+    w = burst_world(switches, warmup)
     with mock.patch.object(ledger_log, "SLICE", 7):
         same_run_both_ways(w, policy, a, seed)
 
