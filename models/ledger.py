@@ -23,6 +23,7 @@ from .money import Money
 PURCHASE, DEBIT, EXPIRE = "purchase", "debit", "expire"
 OVERDRAFT = "overdraft"          # the note of a debit beyond the lots
 
+
 class Journal(Sequence):
     """The ledger's journal: a sequence of (t, kind, amount, balance_after, lot_id, usage_id,
     note) tuples, read like a list of them, kept in less memory.

@@ -252,3 +252,16 @@ def test_a_flush_split_where_the_first_lot_runs_out_by_hand():
     assert entries(15) == [(0, 7, 15), (30, 9, 40), (60, 7, 20)]          # the fee's increment empties it
     assert sorted(zip(*(c.tolist() for c in held_entries.increments(*segments, 60)))) == \
         [(0, 7, 15), (30, 9, 20), (60, 7, 10), (90, 9, 20), (120, 7, 10)]
+
+
+def test_rows_too_wide_to_pack_are_kept_row_by_row():
+    """A batch with an instant past 2^31 s, or a UsageId past 2^31, is appended row by row: the
+    rows that fit are packed, the others kept as tuples; the per-call rows and running balances
+    read back the same."""
+    j = CallJournal()
+    j.extend_debit_columns(np.array([5, 2**31 + 5], np.int64), np.array([3, 4], np.int64),
+                           np.array([1, 1], np.int64), np.array([7, 8], np.int64))
+    j.extend_overdraft_rows(np.array([9]), np.array([2]), np.array([0]), np.array([2**33]))
+    assert list(j) == [(5, DEBIT, 3, -3, 1, 7, ""), (2**31 + 5, DEBIT, 4, -7, 1, 8, ""),
+                       (9, DEBIT, 2, -9, "", 2**33, "overdraft")]
+    assert list(j.columns()[2]) == [CallJournal.LOT_DEBIT, CallJournal.TUPLE, CallJournal.TUPLE]

@@ -20,6 +20,8 @@ import numpy as np
 
 from models.ledger import DEBIT, OVERDRAFT, PURCHASE, Journal
 
+from .prepass import narrow
+
 SPAN = 1 << 32            # group key: call * SPAN + lot + 1 (0 for a debit beyond the lots)
 FOLD = 1 << 16            # groups opened one row at a time before they join the sorted arrays
 
@@ -112,21 +114,13 @@ class CallJournal(Journal):
     def _extend(self, form: int, t, amount, lot, usage, keys) -> None:
         """New groups' rows (in order) appended, packed when their integers fit, and opened."""
         base = len(self)
-        narrow = [as_int32(x) for x in (t, lot, usage)]
-        if all(x is not None for x in narrow):
-            self.extend_packed(form, narrow[0], np.ascontiguousarray(amount, np.int64), None, narrow[1], narrow[2])
-        else:
-            for row in zip(t.tolist(), amount.tolist(), lot.tolist(), usage.tolist()):
-                if form == Journal.LOT_DEBIT:
-                    Journal.debit_row(self, row[0], row[1], 0, row[2], row[3])
-                else:
-                    Journal.append(self, (row[0], DEBIT, row[1], 0, "", row[3], OVERDRAFT))
+        append_packed(self, form, t, amount, None, lot, usage)
         self._open_many(keys, base)
 
     def _new_groups(self, t0: int, call: np.ndarray, lot: np.ndarray, amount: np.ndarray):
-        """Rows (from instant t0 on) grouped by (call, lot + 1): the sums of groups already open
-        are added to their rows; returns the others' (first row, sum, key), in the order of their
-        first rows."""
+        """Rows (from instant t0 on) grouped by (call, lot), `lot` 0 for a debit beyond the lots
+        (lot id + 1 otherwise): the sums of groups already open are added to their rows; returns
+        the others' (first row, sum, key), in the order of their first rows."""
         self._unsettle()
         self._fold(t0)
         first, sums, keys = _grouped(call, lot, amount)
@@ -253,11 +247,22 @@ def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.
     return first[present], sums[present], keys
 
 
-def as_int32(x: np.ndarray) -> np.ndarray | None:
-    """x as contiguous int32, or None when a value does not fit."""
-    if len(x) and (int(x.min()) < -2**31 or int(x.max()) >= 2**31):
-        return None
-    return np.ascontiguousarray(x, np.int32)
+def append_packed(journal: Journal, form: int, t, amount, balance, lot, usage) -> None:
+    """Rows of one packed form (LOT_DEBIT, or OVERDRAFT with lot -1) appended to `journal` as
+    columns when t, lot and usage fit its 32-bit columns, else one by one, as `Journal` keeps
+    them (as tuples); `balance` None where the journal keeps none (settled on reading)."""
+    narrowed = [narrow(x) for x in (t, lot, usage)]
+    if all(x.dtype == np.int32 for x in narrowed):
+        journal.extend_packed(form, narrowed[0], np.ascontiguousarray(amount, np.int64),
+                              None if balance is None else np.ascontiguousarray(balance, np.int64),
+                              narrowed[1], narrowed[2])
+        return
+    balances = [0] * len(t) if balance is None else balance.tolist()
+    for row in zip(t.tolist(), amount.tolist(), balances, lot.tolist(), usage.tolist()):
+        if form == Journal.LOT_DEBIT:
+            Journal.debit_row(journal, *row)
+        else:
+            Journal.append(journal, (row[0], DEBIT, row[1], row[2], "", row[4], OVERDRAFT))
 
 
 def _key(kind, lot, usage) -> int | None:

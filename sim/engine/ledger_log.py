@@ -26,7 +26,7 @@ import numpy as np
 
 from models.ledger import DEBIT as JOURNAL_DEBIT, Journal, Ledger
 
-from .call_journal import CallJournal, as_int32
+from .call_journal import CallJournal, append_packed
 from .held_entries import SPAN, entries, increments, per_call, split
 
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2           # the log's operations
@@ -306,12 +306,7 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     if isinstance(journal, CallJournal):            # balances are settled when it is read
         journal.extend_debit_columns(t, amount, lot, usage)
     else:
-        narrow = [as_int32(x) for x in (t, lot, usage)]
-        if all(x is not None for x in narrow):
-            journal.extend_packed(Journal.LOT_DEBIT, narrow[0], amount, out.lot_total - cuts, narrow[1], narrow[2])
-        else:                                       # integers too wide to pack: rows as tuples
-            for row in zip(t.tolist(), amount.tolist(), (out.lot_total - cuts).tolist(), lot.tolist(), usage.tolist()):
-                journal.debit_row(*row)
+        append_packed(journal, Journal.LOT_DEBIT, t, amount, out.lot_total - cuts, lot, usage)
     out.spend_journaled(total)
     return True
 
