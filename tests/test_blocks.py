@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from models.account import PRIO_PAYMENT
 from models.calls import CallKind
 from models.policy import CARD, POSTPAY, PREPAID, AutoRechargeRule, Payment, Policy, Switches
 from models.timeutil import Clock
@@ -25,7 +26,7 @@ from sim.engine.loop import simulate
 from sim.inputs.attempts import TENANT, Attempts
 from tests.test_properties import ALLOWANCES, COUNTRIES, DAY, HORIZON_DAYS, PAYERS, RATES, START, _observable, _totals
 
-SEEN = {"blocks": 0, "released_unarrived": 0}
+SEEN = {"blocks": 0, "released_unarrived": 0, "held_below": 0, "released_at_payment": 0}
 
 
 @st.composite
@@ -68,13 +69,18 @@ def _counting_hold_block(original):
     return hold_block
 
 
-def blocks_change_nothing(keep_records, postpay=False):
+def blocks_change_nothing(keep_records, postpay=False, recharge_share=None):
+    """`recharge_share` (a fraction): every policy recharges that share of its trigger."""
     @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
     @given(bursts())
     def check(case):
         switches, policy, attempts, warmup, seed = case
         if postpay:                  # R10: the same funds, no auto-recharge; increments overdraw
             policy = Policy(policy.name, POSTPAY, policy.initial_funds, None, policy.payment)
+        if recharge_share is not None:
+            trigger = policy.auto_recharge.trigger if policy.auto_recharge else 5000
+            policy = Policy(policy.name, PREPAID, policy.initial_funds,
+                            AutoRechargeRule(trigger, int(trigger * recharge_share)), policy.payment)
         world = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
                                 horizon=HORIZON_DAYS * DAY, measure_from=warmup)
         exact = simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=keep_records,
@@ -109,3 +115,33 @@ def test_property_postpay_holds_change_nothing(keep_records):
     SEEN.update(blocks=0, released_unarrived=0)
     blocks_change_nothing(keep_records, postpay=True)
     assert SEEN["blocks"] > 50, SEEN
+
+
+def _counting_below(original):
+    def hold(self, call, t):
+        a = self.account
+        below = a._trigger is not None and a.ledger.balance < a._trigger
+        held = original(self, call, t)
+        SEEN["held_below"] += held and below
+        return held
+    return hold
+
+
+def test_property_holds_below_the_trigger_change_nothing():
+    """R8: the trigger fires only on a step from at or above it to below it, so while the balance
+    is below it (a recharge pending, declined or suspended) credits are held down to one unit
+    (R9: nothing held may empty the balance). A purchase that lifts the balance above the
+    trigger while increments are held (recharges of a third of the trigger) gives back those
+    that could cross it again. The same as one event per increment, records kept; both cases
+    happen (counted)."""
+    SEEN.update(held_below=0, released_at_payment=0)
+    release = CreditHolds.release
+
+    def counting_release(self, t, priority):
+        SEEN["released_at_payment"] += priority == PRIO_PAYMENT and self.account.credit_held > 0
+        return release(self, t, priority)
+
+    with mock.patch.object(CreditHolds, "hold", _counting_below(CreditHolds.hold)), \
+            mock.patch.object(CreditHolds, "release", counting_release):
+        blocks_change_nothing(True, recharge_share=0.3)
+    assert SEEN["held_below"] > 50 and SEEN["released_at_payment"] > 10, SEEN

@@ -30,10 +30,9 @@ class EngineAccount(Account):
         # Credits held for calls' later increments (debited in bulk by flush_credits). While
         # anything is held, the balance less the held money stays >= credit_guard, so no held
         # increment can fail, cross the trigger or empty the balance; release_credits undoes holds.
-        # Postpay has no guard: its increments never fail (overdraft: invoiced), and nothing
-        # happens when its balance falls (no trigger, no exhausted notice, R10).
         self.credit_held = 0
-        self.credit_guard = NO_GUARD if self.postpay else max(self._trigger, 1) if self._trigger is not None else 1
+        self.credit_guard = NO_GUARD
+        self._set_guard()
         self.flush_credits: Callable[[int, int], None] | None = None
         self.release_credits: Callable[[int, int], None] | None = None
 
@@ -58,10 +57,29 @@ class EngineAccount(Account):
                 self.release_credits(t, call.idx)
         return Account.fund(self, call, t)
 
+    def _set_guard(self) -> None:
+        """The guard for the balance now. The trigger fires only on a step from >= trigger to
+        below it (R8), so below the trigger the guard is one unit (no held increment may empty
+        the balance, R9) until a purchase lifts the balance again: credits are held while a
+        recharge is pending too. Postpay has no guard: its increments never fail (overdraft:
+        invoiced), and nothing happens when its balance falls (no trigger, no exhausted notice,
+        R10)."""
+        trigger = self._trigger
+        self.credit_guard = NO_GUARD if self.postpay else \
+            max(trigger, 1) if trigger is not None and self.ledger.balance >= trigger else 1
+
+    def _balance_fell(self, t: int, old: int) -> None:
+        Account._balance_fell(self, t, old)
+        self._set_guard()
+
     def _purchase(self, t: int, amount: int, note: str) -> None:
         if self.credit_held:
             self.flush_credits(t, PRIO_PAYMENT)    # the balance before it, for the ledger's peak
         Account._purchase(self, t, amount, note)
+        self._set_guard()
+        if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
+            # lifted above the trigger, the balance could cross it again by held increments
+            self.release_credits(t, PRIO_PAYMENT)
 
     def _expire(self, t: int) -> None:
         if self.credit_held:
