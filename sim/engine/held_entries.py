@@ -24,8 +24,9 @@ def increments(first, count, attempts, price, fee, inc: int) -> list[np.ndarray]
 
 
 def per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
-    """One entry per attempt: its first instant, the attempt, its amounts summed (the calls of
-    one flush are under way together: counted in a dense table over their attempt numbers)."""
+    """One entry per attempt (in no particular order): its first instant, the attempt, its
+    amounts summed (the calls of one flush are under way together: counted in a dense table
+    over their attempt numbers; usually each has one entry already)."""
     if not len(attempts):
         return [instants, attempts, amounts]
     a0 = int(attempts.min())
@@ -35,6 +36,8 @@ def per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) ->
         span, a0 = len(calls), None
     else:
         dense = attempts - a0
+        if np.bincount(dense, minlength=span).max() == 1:
+            return [instants, attempts, amounts]       # one entry each already (a flush's usual case)
     first = np.full(span, np.iinfo(np.int64).max, np.int64)
     np.minimum.at(first, dense, instants)
     sums = np.zeros(span, np.int64)
@@ -49,24 +52,24 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
     one kept whole: the replay splits it between the two lots. `other`: the other debits
     since then as rows (key, amount). Found per segment in closed form: the instant by which
     `money` is reached (a binary search), then that instant's increments in key order."""
-    first, count, attempts, price, fee = segments
     other_t, other_amount = other[:, 0] // SPAN, other[:, 1]
-    # for the search: segments by first instant, with their money summed in that order (one
-    # that starts more than the longest segment's span before t is all before t)
-    by_first = np.argsort(first, kind="stable")
-    f, c, p, e = first[by_first], count[by_first], price[by_first], fee[by_first]
-    whole = np.concatenate([[0], np.cumsum(c * p + e)])
-    reach = int(((c - 1) * inc).max())
+    # segments by first instant, with their money summed in that order: one that starts more
+    # than the longest segment's span (`reach`) before an instant is all before it
+    by_first = np.argsort(segments[0], kind="stable")
+    first, count, attempts, price, fee = (x[by_first] for x in segments)
+    money_of = count * price + fee
+    whole = np.concatenate([[0], np.cumsum(money_of)])
+    reach = int(((count - 1) * inc).max())
     by_t = np.argsort(other_t, kind="stable")
     o_t, o_whole = other_t[by_t], np.concatenate([[0], np.cumsum(other_amount[by_t])])
 
     def drawn_before(t: int) -> int:
         """Money of the increments and debits at instants before t."""
-        i, j = int(np.searchsorted(f, t, "left")), int(np.searchsorted(f, t - reach, "left"))
-        n = np.clip(-((f[j:i] - t) // inc), 0, c[j:i])     # increments at first + k * inc < t
-        return int(whole[j] + (n * p[j:i]).sum() + e[j:i].sum() + o_whole[np.searchsorted(o_t, t, "left")])
+        i, j = int(np.searchsorted(first, t, "left")), int(np.searchsorted(first, t - reach, "left"))
+        n = np.clip(-((first[j:i] - t) // inc), 0, count[j:i])     # increments at first + k * inc < t
+        return int(whole[j] + (n * price[j:i]).sum() + fee[j:i].sum() + o_whole[np.searchsorted(o_t, t, "left")])
 
-    lo = int(min(first.min(), other_t.min(initial=first.min())))
+    lo = int(min(first[0], other_t.min(initial=first[0])))
     hi = int(max((first + (count - 1) * inc).max(), other_t.max(initial=lo)))
     while lo < hi:                                          # the instant by which money is reached
         mid = (lo + hi) // 2
@@ -76,22 +79,28 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
             lo = mid + 1
     t = lo
     assert drawn_before(t + 1) >= money, "these debits do not reach the money"
-    k = (t - first) // inc
-    here = ((t - first) % inc == 0) & (k >= 0) & (k < count)      # a segment's increment at t
-    amount_here = price + np.where(k == 0, fee, 0)
-    keys = np.concatenate([t * SPAN + attempts[here] + 15, other[other_t == t, 0]])
-    amounts = np.concatenate([amount_here[here], other_amount[other_t == t]])
+    # only segments starting within `reach` before t may run on both sides of it
+    j, i = int(np.searchsorted(first, t - reach, "left")), int(np.searchsorted(first, t, "right"))
+    f, c, a, p, e = first[j:i], count[j:i], attempts[j:i], price[j:i], fee[j:i]
+    k = (t - f) // inc
+    here = ((t - f) % inc == 0) & (k < c)                   # a segment's increment at t
+    at_t = other_t == t
+    keys = np.concatenate([t * SPAN + a[here] + 15, other[at_t, 0]])
+    amounts = np.concatenate([(p + np.where(k == 0, e, 0))[here], other_amount[at_t]])
     order = np.argsort(keys)
     keys, amounts = keys[order][amounts[order] > 0], amounts[order][amounts[order] > 0]
-    at = int(np.searchsorted(np.cumsum(amounts), money - drawn_before(t), "left"))
-    cut = int(keys[at])
-    key_here = t * SPAN + attempts + 15
+    cut = int(keys[np.searchsorted(np.cumsum(amounts), money - drawn_before(t), "left")])
+    key_here = t * SPAN + a + 15
     is_cut = here & (key_here == cut)
-    n_before = np.clip(-((first - t) // inc), 0, count) + (here & (key_here < cut))
-    n_after = count - n_before - is_cut
-    before_fee, cut_fee = np.where(n_before > 0, fee, 0), np.where((n_before == 0) & is_cut, fee, 0)
-    after_fee = fee - before_fee - cut_fee
+    n_before = np.minimum(-((f - t) // inc), c) + (here & (key_here < cut))
+    n_after = c - n_before - is_cut
+    before_fee, cut_fee = np.where(n_before > 0, e, 0), np.where((n_before == 0) & is_cut, e, 0)
+    after_fee = e - before_fee - cut_fee
+    before = [np.concatenate([x[:j], y]) for x, y in zip((first, attempts, money_of),
+                                                           (f, a, n_before * p + before_fee))]
+    after = [np.concatenate([y, x[i:]]) for x, y in zip((first, attempts, money_of),
+                                                          (f + (n_before + is_cut) * inc, a, n_after * p + after_fee))]
     return [np.concatenate(parts) for parts in zip(
-        per_call(*entries(first, attempts, n_before * price + before_fee)),
-        entries(np.full(int(is_cut.sum()), t), attempts[is_cut], (price + cut_fee)[is_cut]),
-        per_call(*entries(first + (n_before + is_cut) * inc, attempts, n_after * price + after_fee)))]
+        per_call(*entries(*before)),
+        entries(np.full(int(is_cut.sum()), t), a[is_cut], (p + cut_fee)[is_cut]),
+        per_call(*entries(*after)))]
