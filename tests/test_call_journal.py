@@ -174,7 +174,8 @@ def test_journal_granularity_is_checked(tmp_path):
        st.integers(0, 2**31 - 100))
 def test_property_rows_grouped_densely_or_sorted_alike(rows, offset):
     """`_grouped` counts close keys in a dense table and sorts spread ones: both give every
-    distinct (call, lot) key ascending with its first row and its amounts' exact sum."""
+    distinct (call, lot) key in the order of its first row, with that row and its amounts'
+    exact sum."""
     from sim.engine.call_journal import SPAN, _grouped
     calls = np.array([c for c, _, _ in rows], np.int64)
     spread = calls * (1 << 20)                    # the same groups, far apart: sorted
@@ -186,9 +187,10 @@ def test_property_rows_grouped_densely_or_sorted_alike(rows, offset):
         expected: dict[int, list[int]] = {}
         for i, (k, a) in enumerate(zip(key.tolist(), amount.tolist())):
             expected.setdefault(k, [i, 0])[1] += a
-        assert keys.tolist() == sorted(expected)
-        assert first.tolist() == [expected[k][0] for k in sorted(expected)]
-        assert sums.tolist() == [expected[k][1] for k in sorted(expected)]
+        by_row = sorted(expected, key=lambda k: expected[k][0])
+        assert keys.tolist() == by_row
+        assert first.tolist() == [expected[k][0] for k in by_row]
+        assert sums.tolist() == [expected[k][1] for k in by_row]
 
 
 DRAWN = {"one": 0, "two": 0, "neither": 0}

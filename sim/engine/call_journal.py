@@ -120,7 +120,7 @@ class CallJournal(Journal):
     def _new_groups(self, t0: int, call: np.ndarray, lot: np.ndarray, amount: np.ndarray):
         """Rows (from instant t0 on) grouped by (call, lot), `lot` 0 for a debit beyond the lots
         (lot id + 1 otherwise): the sums of groups already open are added to their rows; returns
-        the others' (first row, sum, key), in the order of their first rows."""
+        the others' (first row, sum, key), in the order of their first rows (`_grouped`'s)."""
         self._unsettle()
         self._fold(t0)
         first, sums, keys = _grouped(call, lot, amount)
@@ -130,7 +130,6 @@ class CallJournal(Journal):
         for row, total in zip(self._rows[at[found]].tolist(), sums[found].tolist()):
             self._add_to(row, total)
         new = np.flatnonzero(~found)
-        new = new[np.argsort(first[new])]
         return first[new], sums[new], keys[new]
 
     def _open_many(self, keys: np.ndarray, base: int) -> None:
@@ -220,10 +219,10 @@ class CallJournal(Journal):
 
 
 def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct keys call * SPAN + lot (0 <= lot < SPAN) in ascending order, with each one's
-    first row and its amounts' sum. A run's rows are a few lots' debits of the calls under way,
-    whose attempt numbers are close: counted in a dense table over that range then (several
-    times faster than sorting millions of rows), sorted otherwise."""
+    """The distinct keys call * SPAN + lot (0 <= lot < SPAN) in the order of their first rows,
+    with each one's first row and its amounts' sum. A run's rows are a few lots' debits of the
+    calls under way, whose attempt numbers are close: counted in a dense table over that range
+    then (several times faster than sorting millions of rows), sorted otherwise."""
     n = len(call)
     c0, l0 = int(call.min()), int(lot.min())
     width = int(lot.max()) - l0 + 1
@@ -233,18 +232,20 @@ def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.
         order = np.argsort(key, kind="stable")
         k = key[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        return order[starts], np.add.reduceat(amount[order], starts), k[starts]
+        first, sums, keys = order[starts], np.add.reduceat(amount[order], starts), k[starts]
+        by_row = np.argsort(first)
+        return first[by_row], sums[by_row], keys[by_row]
     dense = call - c0
     dense *= width
     dense += lot
     dense -= l0
     sums = np.zeros(size, np.int64)
     np.add.at(sums, dense, amount)
-    first = np.full(size, n, np.int64)
-    np.minimum.at(first, dense, np.arange(n))
-    present = np.flatnonzero(first < n)
-    keys = (c0 + present // width) * SPAN + l0 + present % width
-    return first[present], sums[present], keys
+    first_of = np.full(size, n, np.int64)
+    np.minimum.at(first_of, dense, np.arange(n))
+    first = np.flatnonzero(first_of[dense] == np.arange(n))      # rows that open a group, in order
+    cell = dense[first]
+    return first, sums[cell], (c0 + cell // width) * SPAN + l0 + cell % width
 
 
 def append_packed(journal: Journal, form: int, t, amount, balance, lot, usage) -> None:
