@@ -79,3 +79,15 @@ def test_release_has_arrows_pool_give_back_what_tables_freed():
     memory.release()
     assert pool.bytes_allocated() >= keep.nbytes
     assert keep.to_numpy().tolist() == list(range(1000))
+
+
+def test_release_skips_small_phases(monkeypatch):
+    """A collection costs tens of ms: after a phase below WORTH_IT attempts it is skipped; at
+    WORTH_IT and above (and with no size given) it runs."""
+    collected = []
+    monkeypatch.setattr(memory.gc, "collect", lambda: collected.append(1))
+    memory.release(memory.WORTH_IT - 1)
+    assert collected == []
+    memory.release(memory.WORTH_IT)
+    memory.release()
+    assert collected == [1, 1]

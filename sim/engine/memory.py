@@ -17,6 +17,7 @@ import sys
 
 M_MMAP_THRESHOLD = -3          # mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 1 << 20
+WORTH_IT = 1 << 20             # call attempts: a smaller phase frees too little for a collection
 
 
 def _glibc():
@@ -32,8 +33,14 @@ if _LIBC is not None:
     _LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
-def release() -> None:
-    """Collect cycles, then give the heap's free pages back (after a phase that freed much)."""
+def release(attempts: int | None = None) -> None:
+    """Collect cycles, then give the heap's free pages back (after a phase that freed much).
+    `attempts`: how many call attempts the phase handled; below WORTH_IT nothing is done. A full
+    collection costs ~60 ms in a process that has loaded the outputs' libraries: 85 of them were
+    half of `make run`'s simulate step (40 small replications), while a small run's tables are a
+    few MB that the next automatic collection frees anyway."""
+    if attempts is not None and attempts < WORTH_IT:
+        return
     gc.collect()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)

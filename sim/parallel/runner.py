@@ -51,7 +51,7 @@ def attempts_for(job: Job, rep: int):
         return job.replay
     from sim.engine.traffic import generate
     attempts = generate(job.world, replication_seed(job.seed, rep, TRAFFIC))
-    memory.release()                        # generating leaves ~170 MiB of free heap at a tenant-year
+    memory.release(len(attempts))           # generating leaves ~170 MiB of free heap at a tenant-year
     return attempts
 
 
@@ -101,7 +101,7 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
         # replication, here or on another worker, rebuilds it: ~2 s, against ~300 MB held while
         # writing, which took a tenant-year's worker past 1 GiB).
         prepass.forget(attempts)
-        memory.release()                    # the event loop held its tables in reference cycles
+        memory.release(len(attempts))       # the event loop held its tables in reference cycles
     if task.keep:
         from sim.outputs.policy_files import FileOptions, write_policy_files
         options = job.file_options or FileOptions()
@@ -109,7 +109,7 @@ def run_task(job: Job, task: Task) -> dict[str, Decimal]:
         metrics["cdr"] = write_policy_files(job.files_dir / task.policy.name, job.world, attempts, run,
                                             rep_seed=job.seed, options=options)
         del run
-        memory.release()                    # what writing freed, before this worker's next policy
+        memory.release(len(attempts))       # what writing freed, before this worker's next policy
     return metrics
 
 
