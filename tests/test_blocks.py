@@ -3,9 +3,11 @@
 Without records, runs of calls only credits pay are held whole, many at once, while the balance
 less everything held stays at or above the guard (the auto-recharge trigger, or one unit), and
 given back (arrivals included) the moment another debit, an expiry or a reading of the totals
-could see the difference. Every figure must be the one of one event and one debit per increment
-(R6 funding order, R7 lots and expiry, R8 trigger crossings), on bursts of overlapping
-toll-free and pay-as-you-go calls with tight balances, small recharges, declines and expiry.
+could see the difference; and runs of calls whose first increment the balance cannot fund,
+nothing held and no purchase due before them, are blocked at once. Every figure must be the one
+of one event and one debit per increment (R6 funding order, R7 lots and expiry, R8 trigger
+crossings, R9 notices), on bursts of overlapping toll-free and pay-as-you-go calls with tight
+balances, small recharges, declines and expiry.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ from models.calls import CallKind
 from models.policy import CARD, POSTPAY, PREPAID, AutoRechargeRule, Payment, Policy, Switches
 from models.timeutil import Clock
 from sim.engine.ahead import CreditHolds
+from sim.engine.funding import EngineAccount
 from sim.engine.loop import simulate
 from sim.inputs.attempts import TENANT, Attempts
 from tests.test_properties import ALLOWANCES, COUNTRIES, DAY, HORIZON_DAYS, PAYERS, RATES, START, _observable, _totals
 
-SEEN = {"blocks": 0, "released_unarrived": 0, "held_below": 0, "released_at_payment": 0}
+SEEN = {"blocks": 0, "released_unarrived": 0, "held_below": 0, "released_at_payment": 0, "refused": 0}
 
 
 @st.composite
@@ -69,6 +72,13 @@ def _counting_hold_block(original):
     return hold_block
 
 
+def _counting_refusals(original):
+    def refuse_for_funds(self, *args):
+        SEEN["refused"] += 1
+        return original(self, *args)
+    return refuse_for_funds
+
+
 def blocks_change_nothing(keep_records, postpay=False, recharge_share=None):
     """`recharge_share` (a fraction): every policy recharges that share of its trigger."""
     @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -86,7 +96,8 @@ def blocks_change_nothing(keep_records, postpay=False, recharge_share=None):
         exact = simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=keep_records,
                          fund_ahead=False)
         with mock.patch.object(CreditHolds, "release", _counting_release(CreditHolds.release)), \
-                mock.patch.object(CreditHolds, "hold_block", _counting_hold_block(CreditHolds.hold_block)):
+                mock.patch.object(CreditHolds, "hold_block", _counting_hold_block(CreditHolds.hold_block)), \
+                mock.patch.object(EngineAccount, "refuse_for_funds", _counting_refusals(EngineAccount.refuse_for_funds)):
             fast = simulate(world, policy, attempts, np.random.SeedSequence(seed), keep_records=keep_records)
         assert fast.account.credit_held == 0
         assert _totals(fast) == _totals(exact)
@@ -98,12 +109,13 @@ def blocks_change_nothing(keep_records, postpay=False, recharge_share=None):
 @pytest.mark.parametrize("keep_records", [False, True], ids=["metrics only", "records kept"])
 def test_property_blocks_change_nothing(keep_records):
     """The property, and a check that it is worth its name: blocks are made and, at least
-    sometimes, given back before some of their calls arrived (derandomized: the same examples).
-    With records, the journal is rebuilt from the ledger's log and must equal the exact one."""
-    SEEN.update(blocks=0, released_unarrived=0)
+    sometimes, given back before some of their calls arrived, and runs of calls are refused for
+    funds at once (derandomized: the same examples). With records, the journal is rebuilt from
+    the ledger's log and must equal the exact one."""
+    SEEN.update(blocks=0, released_unarrived=0, refused=0)
     blocks_change_nothing(keep_records)
     print(SEEN)
-    assert SEEN["blocks"] > 50, SEEN
+    assert SEEN["blocks"] > 50 and SEEN["refused"] > 50, SEEN
     assert SEEN["released_unarrived"] > 0, SEEN
 
 
@@ -145,3 +157,35 @@ def test_property_holds_below_the_trigger_change_nothing():
             mock.patch.object(CreditHolds, "release", counting_release):
         blocks_change_nothing(True, recharge_share=0.3)
     assert SEEN["held_below"] > 50 and SEEN["released_at_payment"] > 10, SEEN
+
+
+def test_r6_r9_calls_the_balance_cannot_fund_are_refused_at_once_in_event_order():
+    """R6 / R9, 60 s increments, US 185 + fee 25 on the first, one prepaid lot of 500 and
+    nothing to buy. #0 at 0 s, 300 s: 210 at 0 (290 left), 185 at 60 (105 left); at 120 its
+    third increment finds 105: cut, 180 s lost. #1 at 100 s, #2 at 110 s and #3 at 200 s (60 s
+    each) need 210 for their first increment: blocked for funds, all three at once when #1
+    arrives (nothing held, no purchase pending before #3). The first failure, #1's, raises the
+    exhausted notice (105 left). Disruptions still come in event order: #1, #2, #0's cut, #3;
+    360 s lost. The same as one event per increment."""
+    from models.account import BALANCE_EXHAUSTED
+    from tests.test_prepass import OUT, US, agree, attempts, payer, world
+    from tests.billing_cases import PAYG_CREDITS
+    a = attempts([(0, OUT, 0, US, 300), (100, OUT, 0, US, 60), (110, OUT, 0, US, 60), (200, OUT, 0, US, 60)])
+    runs = []
+    refuse = EngineAccount.refuse_for_funds
+
+    def counting(self, t, idx, *rest):
+        runs.append(idx.tolist())
+        return refuse(self, t, idx, *rest)
+
+    with mock.patch.object(EngineAccount, "refuse_for_funds", counting):
+        exact = agree(world([payer(PAYG_CREDITS)]), Policy("one lot", PREPAID, 500), a)
+    assert runs == [[1, 2, 3], [1, 2, 3]]             # records kept, then metrics only
+    acc = exact.account
+    assert (acc.attempts, acc.connected, acc.blocked, acc.cut, acc.blocked_funding, acc.cut_funding,
+            acc.seconds_lost) == (4, 1, 3, 1, 3, 1, 360)
+    assert [(t, i, why, lost) for t, i, _, _, why, lost in acc.disruptions] == [
+        (100, 1, "insufficient_funds", 60), (110, 2, "insufficient_funds", 60), (120, 0, "insufficient_funds", 180),
+        (200, 3, "insufficient_funds", 60)]
+    assert [n for n in acc.notifications if n[1] == BALANCE_EXHAUSTED] == [(100, BALANCE_EXHAUSTED, "balance 105")]
+    assert (acc.ledger.spent, acc.ledger.balance) == (395, 105)

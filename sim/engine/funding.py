@@ -10,9 +10,13 @@ event per increment (tests/test_properties.py).
 from __future__ import annotations
 
 from heapq import merge
+from itertools import repeat
 from typing import Callable
 
+import numpy as np
+
 from models.account import PRIO_EXPIRY, PRIO_PAYMENT, Account, Call
+from models.calls import Reason
 from models.pools import Pool
 
 NO_GUARD = -(1 << 60)      # below any balance: postpay holds every increment ahead
@@ -33,6 +37,7 @@ class EngineAccount(Account):
         self.credit_held = 0
         self.credit_guard = NO_GUARD
         self._set_guard()
+        self.disruptions_unordered = False         # refused in bulk: later events' disruptions may come first
         self.flush_credits: Callable[[int, int], None] | None = None
         self.release_credits: Callable[[int, int], None] | None = None
 
@@ -88,6 +93,25 @@ class EngineAccount(Account):
         if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
             self.release_credits(t, PRIO_EXPIRY)
 
+    def refuse_for_funds(self, t: np.ndarray, idx: np.ndarray, payer: np.ndarray, kind: np.ndarray,
+                         duration: np.ndarray) -> None:
+        """Calls (in arrival order) whose first increment the balance cannot fund, nothing held
+        and nothing able to buy before the last arrives: each blocked as `start_call` would block
+        it (R6 INSUFFICIENT_FUNDS, R9's exhausted notice on the first), all at once."""
+        n = len(idx)
+        self.attempts += n
+        self._exhausted(int(t[0]))
+        self.blocked += n
+        self.blocked_funding += n
+        self.seconds_lost += int(duration.sum(dtype=np.int64))
+        payers = payer[payer >= 0].tolist()          # toll-free callers are not the tenant's users
+        self.affected.update(payers)
+        self.affected_funding.update(payers)
+        if self.keep_records:
+            self.disruptions.extend(zip(t.tolist(), idx.tolist(), payer.tolist(), kind.tolist(),
+                                        repeat(Reason.INSUFFICIENT_FUNDS), duration.tolist()))
+            self.disruptions_unordered = True
+
     def _month_reset(self, t: int) -> None:
         Account._month_reset(self, t)
         self.reserved.clear()                     # reservations never cross a reset: all have run
@@ -141,6 +165,8 @@ class PlannedAccount(EngineAccount):
             setattr(self, key, getattr(self, key) + value)
         self.affected |= pre.affected
         self.affected_funding |= pre.affected_funding
+        if self.disruptions_unordered:              # event order: by instant, then attempt (R6 ties)
+            self.disruptions.sort(key=lambda x: (x[0], x[1]))
         if self.keep_records and pre.disruptions:
             self.disruptions = list(merge(pre.disruptions, self.disruptions, key=lambda x: (x[0], x[1])))
         EngineAccount.close(self, t)

@@ -2,10 +2,13 @@
 no funding policy can change: only the attempts that reach credits, or a pool with alerts, go
 through the SimPy event loop; the increments the pre-pass says a pool pays need no event.
 
-Two arrival chains: calls only credits pay (`whole_credit`) and the rest. Without records, a run
-of the former whose whole cost fits above the guard (sim/engine/ahead.py) is held as one block
-in one event; the guard and `CreditHolds.release` (which gives back and re-creates whatever has
-not started, arrivals included) keep every funding decision the one a call-by-call loop makes.
+Two arrival chains: calls only credits pay (`whole_credit`) and the rest. A run of the former
+whose whole cost fits above the guard (sim/engine/ahead.py) is held as one block in one event;
+the guard and `CreditHolds.release` (which gives back and re-creates whatever has not started,
+arrivals included) keep every funding decision the one a call-by-call loop makes. A run of them
+whose first increment the balance cannot fund (prepaid, nothing held, no account event, which
+may buy, before the last) is blocked for funds in one event: a policy that runs dry costs no
+more than one that does not.
 
 Same event order and priorities as sim/engine/loop.py (whose docstring explains them), so the
 results are identical; tests/test_properties.py compares the two on random tenants.
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from heapq import heappop, heappush
+from itertools import count
 
 import numpy as np
 import simpy
@@ -66,6 +71,10 @@ class Batches:
         self.idx_of, self.time_of, self.duration_of, self.kind_of, self.route_of = rows.f0, rows.f1, rows.f2, rows.f4, rows.f5
         self.prices = np.array([r.price or 0 for r in routes] + [0], np.int64)
         self.fees = np.array([r.fee for r in routes] + [0], np.int64)
+        # routes whose calls only the balance can refuse (credits allowed, a rate), and the dearest
+        # first increment among them: a balance at or above it refuses none
+        self.refusable = np.array([r.credits_ok and r.price is not None for r in routes] + [False])
+        self.dearest = int((self.prices + self.fees)[self.refusable].max(initial=0))
         self.inc = inc
         self.pos = narrow(positions)
         self.start = self.time_of[positions]
@@ -98,6 +107,19 @@ class Batches:
         e = min(e, b + int(np.searchsorted(self.cum[b:e + 1], self.cum[b] + slack, "right")) - 1)
         return e if e - b >= self.SMALLEST else b
 
+    def refused(self, b: int, balance: int, limit: int | None) -> int:
+        """The end of the run from b of calls whose first increment the balance cannot fund
+        (R6: price and fee above it, or above 0 when overdrawn), arriving before `limit` (the next
+        account event, which may buy): b when none. Nothing is held, so nothing else can change
+        the balance before then; at most LARGEST calls a step."""
+        n = min(len(self.pos), b + self.LARGEST)
+        if limit is not None:
+            n = b + int(np.searchsorted(self.start[b:n], limit, "left"))
+        pos = self.pos[b:n]
+        u = self.route_of[pos]
+        ok = self.refusable[u] & (self.prices[u] + self.fees[u] > max(balance, 0)) & (self.duration_of[pos] > 0)
+        return b + (len(ok) if ok.all() else int(np.argmin(ok)))
+
     def block(self, b: int, e: int) -> tuple[HeldBlock, np.ndarray, int]:
         pos = self.pos[b:e].astype(np.int64)
         u = self.route_of[pos]
@@ -114,8 +136,12 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None,
                        inc) if keep_records else None
 
+    pending: list[tuple[int, int, int]] = []     # account events not run yet, as SimPy orders them
+    numbers = count()
+
     def run_account_event(ev) -> None:
         fn, priority = ev.payload
+        heappop(pending)
         if log:
             log.at(env.now, priority)
         fn(env.now)
@@ -123,6 +149,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     account_callbacks = [run_account_event]
 
     def schedule(t: int, priority: int, fn) -> None:
+        heappush(pending, (t, priority, next(numbers)))
         schedule_raw(tick(env, account_callbacks, (fn, priority)), priority, t - env.now)
 
     payments = np.random.default_rng(payment_seed)
@@ -259,6 +286,24 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
 
     idx_of, time_of = rows.f0, rows.f1             # per loop position (views of the rows)
 
+    def refused_from(b: int) -> int:
+        """The end of the run of the credit chain's calls from b to block for funds at once (b when
+        none, or too few to be worth it): prepaid, nothing held, the balance below some first
+        increment, no account event (which may buy) before them."""
+        balance = account.ledger.balance
+        if balance >= batches.dearest or account.credit_held or account.postpay:
+            return b
+        e = batches.refused(b, balance, pending[0][0] if pending else None)
+        return e if e - b >= batches.SMALLEST else b
+
+    def refuse(positions: np.ndarray) -> None:
+        """Loop positions the balance cannot fund (`Batches.refused`): blocked at once."""
+        pos = positions.astype(np.int64)
+        i = idx_of[pos]
+        if log:                          # the running event is the first one's arrival
+            log.at(int(time_of[pos[0]]), int(i[0]))
+        account.refuse_for_funds(time_of[pos], i, rows.f3[pos], rows.f4[pos], rows.f2[pos])
+
     def chain(callbacks: list, order: np.ndarray):
         """An arrival chain over loop positions `order`: one event object, re-used (see loop.py)."""
 
@@ -276,6 +321,9 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
                     views[3][block.idx] = 2
                 account.attempts += e - b
                 account.connected += e - b
+            elif callbacks is credit_callbacks and (r := refused_from(b)) > b:
+                refuse(order[b:r])
+                e = r
             else:
                 arrive(int(order[b]))
                 e = b + 1
