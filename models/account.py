@@ -34,6 +34,11 @@ RECHARGE_FAILED = "recharge_failed"
 BALANCE_EXHAUSTED = "balance_exhausted"
 
 
+def pool_alert(pct: int) -> str:
+    """The notification of the dial-out pool reaching pct % used (R5)."""
+    return f"dialout_pool_{pct}"
+
+
 @dataclass(frozen=True, slots=True)
 class Payer:
     upn: str
@@ -307,7 +312,7 @@ class Account(Measured):
         if pool is not None and pool.remaining >= inc and (pool.partner is None or pool.partner.remaining >= inc):
             if pool.alerts:
                 for pct in pool.draw(inc):
-                    self._notify(t, f"dialout_pool_{pct}", self.clock.month_key(t))
+                    self._notify(t, pool_alert(pct), self.clock.month_key(t))
             else:
                 pool.remaining -= inc
             call.pool_increments += 1

@@ -218,3 +218,20 @@ def test_r6_r9_calls_the_balance_cannot_fund_are_refused_at_once_in_event_order(
         (200, 3, "insufficient_funds", 60)]
     assert [n for n in acc.notifications if n[1] == BALANCE_EXHAUSTED] == [(100, BALANCE_EXHAUSTED, "balance 105")]
     assert (acc.ledger.spent, acc.ledger.balance) == (395, 105)
+
+
+def test_r8_r9_no_calls_are_refused_at_once_while_a_debit_could_still_start_a_recharge():
+    """R8 / R9, 60 s increments; one lot of 1000, trigger 300, recharges of 500 paid at once.
+    #0 at 0 s, 600 s to the US: 210, then 185 at 60, 120, 180: at 180 the balance steps from 420
+    to 235, below the trigger: a recharge lands at 180 (735). #1 at 100 s and #2 at 200 s dial
+    AE (2000 a minute): neither can be funded, but they may not be refused together at 100 s
+    (the balance was above the trigger, so #0's next debits could buy): the purchase at 180
+    re-arms the exhausted notice, which #2 raises again."""
+    from models.account import BALANCE_EXHAUSTED, RECHARGE_SUCCEEDED
+    from tests.test_prepass import AE, OUT, US, agree, attempts, payer, world
+    from tests.billing_cases import PAYG_CREDITS
+    policy = Policy("at once", PREPAID, 1000, AutoRechargeRule(300, 500), Payment(CARD, None, 0.0, 0, 600, 0))
+    a = attempts([(0, OUT, 0, US, 600), (100, OUT, 0, AE, 60), (200, OUT, 0, AE, 60)])
+    exact = agree(world([payer(PAYG_CREDITS)]), policy, a)
+    assert [n for n in exact.account.notifications if n[0] <= 200] == [
+        (100, BALANCE_EXHAUSTED, "balance 605"), (180, RECHARGE_SUCCEEDED, "500"), (200, BALANCE_EXHAUSTED, "balance 735")]

@@ -180,9 +180,11 @@ def test_R5_quiet_after_by_hand():
 
 
 def test_R5_dialouts_reserved_ahead_alert_at_the_same_instants():
-    """Dial-outs well under 80 % are paid ahead by the pool (counted), those that would cross an
-    alert are not, and another call's draw that would alert gives the reservations back first:
-    notifications, journal and outcomes equal one event per increment (tests/test_prepass.py)."""
+    """The planned path's pre-pass finds the increments that cross 80 % and 100 % (R5) in key
+    order; the loop's path (where no pre-pass applies) pays dial-outs well under 80 % ahead
+    (counted), not those that would cross an alert, and another call's draw that would alert
+    gives the reservations back first. Both: notifications, journal and outcomes equal one event
+    per increment (tests/test_prepass.py)."""
     from unittest import mock
 
     from models.policy import PREPAID, Payment, Policy
@@ -200,7 +202,11 @@ def test_R5_dialouts_reserved_ahead_alert_at_the_same_instants():
     w = world([payer(CONF_CREDITS, "GB")], days=40)
     # 60 dial-out minutes: three 15-minute calls overlap the fourth, which crosses 80 % then 100 %
     rows = [(3600 * h, CONF_OUT, 0, US, 900) for h in (9, 10, 11)] + [(3600 * 11 + 300, CONF_OUT, 0, US, 1800)]
-    with mock.patch.object(PoolReservations, "reserve", counting):
-        exact = agree(w, Policy("p", PREPAID, 20_000, None, Payment()), attempts(rows))
+    policy, a = Policy("p", PREPAID, 20_000, None, Payment()), attempts(rows)
+    agree(w, policy, a)
+    assert seen["alert pool"] == 0               # the pre-pass decided the dial-outs: nothing reserved
+    with mock.patch.object(PoolReservations, "reserve", counting), \
+            mock.patch("sim.engine.prepass.prepass_for", lambda *args: None):
+        exact = agree(w, policy, a)
     assert [n[1] for n in exact.account.notifications] == ["dialout_pool_80", "dialout_pool_100"]
     assert seen["alert pool"] > 0, seen

@@ -93,11 +93,17 @@ class EngineAccount(Account):
         if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
             self.release_credits(t, PRIO_EXPIRY)
 
+    def only_events_buy(self) -> bool:
+        """No debit can start a recharge (R8: there is none, or the balance is below its trigger
+        already, so no step can cross it): money can come only from an account event."""
+        return self._trigger is None or self.ledger.balance < self._trigger
+
     def refuse_for_funds(self, t: np.ndarray, idx: np.ndarray, payer: np.ndarray, kind: np.ndarray,
                          duration: np.ndarray) -> None:
         """Calls (in arrival order) whose first increment the balance cannot fund, nothing held
-        and nothing able to buy before the last arrives: each blocked as `start_call` would block
-        it (R6 INSUFFICIENT_FUNDS, R9's exhausted notice on the first), all at once."""
+        and nothing able to buy before the last arrives (`only_events_buy`, and no account event
+        due): each blocked as `start_call` would block it (R6 INSUFFICIENT_FUNDS, R9's exhausted
+        notice on the first), all at once."""
         n = len(idx)
         self.attempts += n
         self._exhausted(int(t[0]))
@@ -131,7 +137,10 @@ class PlannedAccount(EngineAccount):
     """The engine's account when the replication's pre-pass (sim/engine/prepass.py) decided
     every attempt that cannot reach credits: the running totals add its counters, the pools it
     planned show its draws at each reset, measurement start and the close, and the records add
-    its disruptions and users affected."""
+    its disruptions, users affected and R5's pool alerts."""
+
+    # the pre-pass's counters are the running totals' (`totals`), kept in these attributes
+    ATTRIBUTE = {"notifications": "notification_count"}
 
     def __init__(self, *args, prepass, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,6 +148,12 @@ class PlannedAccount(EngineAccount):
         everything = self.pools.all()
         self._planned = [everything[j] for j in prepass.pool_index]
         self._closing = False
+        self._notice_keys: list[tuple[int, int]] = []    # with records: each notification's event key
+
+    def _notify(self, t: int, kind: str, detail: str = "") -> None:
+        EngineAccount._notify(self, t, kind, detail)
+        if self.keep_records:          # the ledger logs (sim/engine/ledger_log.py): it knows the running event
+            self._notice_keys.append(self.ledger.key)
 
     def _show_pools(self, t: int | None) -> None:
         for s, pool in enumerate(self._planned):
@@ -162,13 +177,18 @@ class PlannedAccount(EngineAccount):
         self._show_pools(None)
         pre = self.prepass
         for key, value in pre.total.items():          # the counters of models.account.Account
-            setattr(self, key, getattr(self, key) + value)
+            attribute = self.ATTRIBUTE.get(key, key)
+            setattr(self, attribute, getattr(self, attribute) + value)
         self.affected |= pre.affected
         self.affected_funding |= pre.affected_funding
         if self.disruptions_unordered:              # event order: by instant, then attempt (R6 ties)
             self.disruptions.sort(key=lambda x: (x[0], x[1]))
         if self.keep_records and pre.disruptions:
             self.disruptions = list(merge(pre.disruptions, self.disruptions, key=lambda x: (x[0], x[1])))
+        if self.keep_records and pre.alerts:         # R5's, where their increments' events would have run
+            mine = zip(self._notice_keys, self.notifications)
+            theirs = (((a, i), (a, kind, detail)) for a, i, kind, detail in pre.alerts)
+            self.notifications = [x for _, x in merge(mine, theirs, key=lambda e: e[0])]
         EngineAccount.close(self, t)
 
     def detach(self) -> None:

@@ -1,13 +1,13 @@
 """One policy of one replication when the pre-pass (sim/engine/prepass.py) has decided everything
-no funding policy can change: only the attempts that reach credits, or a pool with alerts, go
-through the SimPy event loop; the increments the pre-pass says a pool pays need no event.
+no funding policy can change: only the attempts that reach credits go through the SimPy event
+loop; the increments the pre-pass says a pool pays need no event.
 
 Two arrival chains: calls only credits pay (`whole_credit`) and the rest. A run of the former
 whose whole cost fits above the guard (sim/engine/ahead.py) is held as one block in one event;
 the guard and `CreditHolds.release` (which gives back and re-creates whatever has not started,
 arrivals included) keep every funding decision the one a call-by-call loop makes. A run of them
-whose first increment the balance cannot fund (prepaid, nothing held, no account event, which
-may buy, before the last) is blocked for funds in one event: a policy that runs dry costs no
+whose first increment the balance cannot fund (prepaid, nothing held, no recharge a debit could
+start, no account event, which may buy, before the last) is blocked for funds in one event: a policy that runs dry costs no
 more than one that does not.
 
 Same event order and priorities as sim/engine/loop.py (whose docstring explains them), so the
@@ -25,7 +25,7 @@ import simpy
 
 from models.account import Call, Route
 
-from .ahead import CreditHolds, HeldBlock, PoolReservations
+from .ahead import CreditHolds, HeldBlock
 from .call_journal import CallJournal
 from .funding import PlannedAccount
 from .ledger_log import LoggedLedger
@@ -168,19 +168,17 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         tables = pre.shared["loop"] = LoopTables(attempts, pre, inc, measure_from)
         pre.route_of = pre.group = pre.mixed = pre.whole_credit = None     # the tables hold what is read
     rows, planned, mixed, whole, batches = tables.rows, tables.planned, tables.mixed, tables.whole, tables.batches
-    countries = attempts.countries
     start_call, fund, cut_call = account.start_call, account.fund, account.cut_call
     pool_pays = pre.pool_pays
     routes: dict[int, Route] = {}           # route index -> the route this run bills it by
 
-    def route_of(i: int, p: int, k: int, u: int) -> Route:
+    def route_of(i: int, u: int) -> Route:
         r = routes.get(u)
         if r is None:
             r = pre.routes[u]
             if i in planned:                  # the pre-pass decided its pool draws: credits only here
                 r = Route(None, None, r.credits_ok, r.price, r.fee, False, r.domestic)
-            elif r.pool is not None:          # a live pool: this run's own
-                r = account.route(p, k, countries[attempts.country[i]])
+            assert r.pool is None, "the pre-pass plans every pool"
             routes[u] = r
         return r
 
@@ -194,17 +192,14 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     def resume(call: Call, delay: int) -> None:
         schedule_raw(tick(env, increment_callbacks, call), call.idx, delay)
 
-    pools_ahead = PoolReservations(inc, pre.resets, resume, True, account.reserved)
     credits_ahead = CreditHolds(account, inc, resume)
-    account.release = pools_ahead.release
-    reservable, reserve = pools_ahead.applies, pools_ahead.reserve
     holdable, hold = credits_ahead.applies, credits_ahead.hold
 
     def make_call(j: int, done: int) -> Call | None:
         """A call of a held block as the call-by-call path has it after `done` increments; one not
         yet arrived (done 0) is un-counted and arrives again by its own event."""
         i, t, d, p, k, u = rows[j].item()
-        r = route_of(i, p, k, u)
+        r = route_of(i, u)
         if not done:
             account.attempts -= 1
             account.connected -= 1
@@ -234,11 +229,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
             advance(call, g)
         if call.increments * inc >= call.duration:
             return True
-        if g is None:
-            pool = call.route.pool
-            if call.pool_increments == call.increments and reservable(pool) and reserve(call, pool, t):
-                return True
-        elif call.idx in mixed:
+        if g is not None and call.idx in mixed:
             return False
         return holdable(call) and hold(call, t)
 
@@ -268,7 +259,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
         if log:
             log.at(t, i)
         g = planned.get(i)
-        call = Call(i, route_of(i, p, k, u), p, k, t, d)
+        call = Call(i, route_of(i, u), p, k, t, d)
         if g is not None:
             advance(call, g)
         if call.increments:              # a pool pays its first increment: connected
@@ -289,9 +280,10 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     def refused_from(b: int) -> int:
         """The end of the run of the credit chain's calls from b to block for funds at once (b when
         none, or too few to be worth it): prepaid, nothing held, the balance below some first
-        increment, no account event (which may buy) before them."""
+        increment, no debit able to start a recharge and no account event (which may buy) before
+        them."""
         balance = account.ledger.balance
-        if balance >= batches.dearest or account.credit_held or account.postpay:
+        if balance >= batches.dearest or account.credit_held or account.postpay or not account.only_events_buy():
             return b
         e = batches.refused(b, balance, pending[0][0] if pending else None)
         return e if e - b >= batches.SMALLEST else b

@@ -9,9 +9,9 @@ every attempt, this decides without events:
 - free calls (connected), blocks that need no money (licence, dial-out policy, no credits
   licence, no rate, R3/R6), zero-length calls, calls a pool pays whole, and calls a pool
   stops paying that may not use credits (pool_exhausted, no_rate): their outcomes, counters,
-  disruptions and the pools' use month by month;
-- the rest, the `loop` attempts, reach credits (or a pool with alerts, whose notification
-  instants need the event loop): only they go through each policy's event loop
+  disruptions and the pools' use month by month, and the dial-out pool's alerts (R5: the
+  increment that reaches 80 % or uses the pool up is a position in that month's key order);
+- the rest, the `loop` attempts, reach credits: only they go through each policy's event loop
   (sim/engine/planned.py), which asks `pool_pays` for their pool-funded increments.
 
 A policy can change the pools only by cutting or blocking a loop call that a pool would pay
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.account import Account
+from models.account import Account, pool_alert
 from models.calls import FUNDING_REASONS, Reason
 
 from .world import new_pools
@@ -70,6 +70,7 @@ class Prepass:
     total: dict                         # ... and of everything
     affected: set = field(default_factory=set)
     affected_funding: set = field(default_factory=set)
+    alerts: list = field(default_factory=list)        # R5's: (t, idx, kind, detail), in event order
     shared: dict = field(default_factory=dict)        # what the policies' loops build once (planned.py)
     # route_of, group, mixed and whole_credit are read only by those loop tables, which drop them
     # (~100 MB at a tenant-year)
@@ -142,8 +143,7 @@ def build(world, policy, attempts) -> Prepass | None:
     pools, routes, route_of = _route_table(world, policy, attempts)
     all_pools = pools.all()
     where = {id(p): j for j, p in enumerate(all_pools)}
-    live = {j for j, p in enumerate(all_pools) if p.alerts}
-    planned_pools = [j for j in range(len(all_pools)) if j not in live]
+    planned_pools = list(range(len(all_pools)))
     slot = {j: s for s, j in enumerate(planned_pools)}
     groups: list[list[int]] = []
     group_of_pool = {}
@@ -186,6 +186,7 @@ def build(world, policy, attempts) -> Prepass | None:
     mf = getattr(world, "measure_from", 0)
     p_mf = bisect_left(resets, mf)
     cuts = [[INF] * (len(resets) + 1) for _ in groups]
+    alerts: list[tuple[int, int, int]] = []          # (instant, attempt, percentage) of R5's alerts
     used = [[0] * (len(resets) + 1) for _ in planned_pools]
     used_mf = [0] * len(planned_pools)
     for g, members in enumerate(groups):
@@ -214,7 +215,8 @@ def build(world, policy, attempts) -> Prepass | None:
             k = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
             local = sel[rep]
             ti = st[local] + k * inc
-            if all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0]):
+            alerting = any(all_pools[j].alerts for j in members)      # their instants need the key order
+            if not alerting and (all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0])):
                 f, order = len(rep), None
             else:
                 order = ti * n + ix[local]          # unique keys (instant, attempt number), sorted
@@ -229,6 +231,8 @@ def build(world, policy, attempts) -> Prepass | None:
                         f = min(f, pos[r - 1] + 1 if r else 0)
                 cuts[g][m] = int(order[f - 1]) if f else -1
             ok = local[:f]
+            if alerting:
+                alerts += _alerts([all_pools[j] for j in members], caps, pj[ok], order[:f], members, n, inc)
             for s, j in enumerate(members):
                 used[slot[j]][m] = int((pj[ok] == j).sum()) * inc
                 if m == p_mf and mf:
@@ -252,11 +256,28 @@ def build(world, policy, attempts) -> Prepass | None:
                 in_loop[ix[fail_local[~dies]]] = True
     del pool
     return _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
-                   reason, in_loop, cuts_here, pool_paid, d, group)
+                   reason, in_loop, cuts_here, pool_paid, d, group, sorted(alerts))
+
+
+def _alerts(pools: list, caps: list[int], paid_pool: np.ndarray, keys: np.ndarray, members: list[int], n: int,
+            inc: int) -> list[tuple[int, int, int]]:
+    """R5's alerts of one month's pools, as `Pool.draw` raises them: a percentage p fires at the
+    pool's k-th paid increment (keys: the month's paid increments in key order, paid_pool: whose),
+    the first k at which k increments reach p % of this month's capacity or leave less than one
+    increment (the pool is used up): k = min(capacity // inc, ceil(p * capacity / (100 * inc)))."""
+    out = []
+    for pool, cap, j in zip(pools, caps, members):
+        mine = keys[paid_pool == j]
+        for p in pool.alerts:
+            k = min(cap // inc, cdiv(p * cap, 100 * inc))
+            if 0 < k <= len(mine):
+                key = int(mine[k - 1])
+                out.append((key // n, key % n, p))
+    return out
 
 
 def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, planned_pools, used, used_mf,
-            reason, in_loop, cuts_here, pool_paid, d, group) -> Prepass:
+            reason, in_loop, cuts_here, pool_paid, d, group, alerts) -> Prepass:
     """Outcomes, counters and disruptions of every attempt decided here."""
     n = len(attempts)
     t = attempts.t
@@ -283,6 +304,7 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
     at_start = {"attempts": done, "connected": done & ~blocked, "blocked": blocked}   # counted at arrival (t sorted)
     steps = {"cut": np.sort(cut_t), "blocked_funding": dt[funding & ~is_cut], "cut_funding": dt[funding & is_cut]}
     lost_cum = np.concatenate([[0], np.cumsum(lost)])
+    alert_t = np.array([a[0] for a in alerts], np.int64)
     instants = sorted({0, getattr(world, "measure_from", 0), *resets})
 
     def counters(x):
@@ -290,6 +312,7 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
         out = {k: int(np.count_nonzero(v[:before])) for k, v in at_start.items()}
         out.update({k: int(np.searchsorted(v, x, "left")) if x is not None else len(v) for k, v in steps.items()})
         out["seconds_lost"] = int(lost_cum[np.searchsorted(dt, x, "left") if x is not None else len(dt)])
+        out["notifications"] = int(np.searchsorted(alert_t, x, "left")) if x is not None else len(alert_t)
         return out
 
     after = dt >= getattr(world, "measure_from", 0)
@@ -303,4 +326,5 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
                   {x: counters(x) for x in instants}, counters(None))
     pre.affected = set(payer[after & (payer >= 0)].tolist())
     pre.affected_funding = set(payer[after & (payer >= 0) & funding].tolist())
+    pre.alerts = [(a, i, pool_alert(p), world.clock.month_key(a)) for a, i, p in alerts]
     return pre
