@@ -174,7 +174,7 @@ def build(world, policy, attempts) -> Prepass | None:
     reason[nopool & ~r_credits[route_of]] = NO_CRED
     reason[nopool & r_credits[route_of] & ~r_priced[route_of]] = NO_RATE
     group = np.where(paying, r_group[pool], -1).astype(np.int32)
-    in_loop = paying & (reason == NONE) & (group < 0)            # credits from the start, or a live pool
+    in_loop = paying & (reason == NONE) & (group < 0)            # credits from the start
     del block, free, paying, nopool          # a tenant-year's pre-pass peaks with everything it holds at once
     cuts_here: list[tuple[np.ndarray, np.ndarray]] = []          # (attempts, instants) of cuts decided here
     pool_paid = np.zeros(n, bool)
@@ -316,8 +316,7 @@ def _settle(world, attempts, routes, route_of, groups, cuts, mixed, resets, plan
         return out
 
     after = dt >= getattr(world, "measure_from", 0)
-    live = np.array([r.pool is not None for r in routes] + [False])[np.where(group < 0, route_of, -1)]
-    whole_credit = in_loop & ~pool_paid & ~live
+    whole_credit = in_loop & ~pool_paid          # every pool is planned: a loop call's pool paid none of it
     pre = Prepass(world, n, route_of, routes, narrow(np.flatnonzero(in_loop)), group, cuts, mixed, whole_credit, resets,
                   planned_pools,
                   used, used_mf, connected, paid,
