@@ -1,7 +1,8 @@
 """What a flush of held increments is logged as (sim/engine/ledger_log.py): entries (instant,
 attempt number, amount) made from its segments (a call's `count` increments from instant `first`,
-`inc` apart, each `price`, the first with `fee`): one per increment, one per call, or one per
-call on each side of the increment that empties a lot."""
+`inc` apart, each `price`, the first with `fee`; a flush logs each call once): one per increment,
+one per segment, or one per segment on each side of the increment that empties a lot. The
+per-call journal sums a call's entries per lot whatever their number (call_journal.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,34 +24,11 @@ def increments(first, count, attempts, price, fee, inc: int) -> list[np.ndarray]
     return entries(first[rep] + k * inc, attempts[rep], price[rep] + np.where(k == 0, fee[rep], 0))
 
 
-def per_call(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> list[np.ndarray]:
-    """One entry per attempt (in no particular order): its first instant, the attempt, its
-    amounts summed (the calls of one flush are under way together: counted in a dense table
-    over their attempt numbers; usually each has one entry already)."""
-    if not len(attempts):
-        return [instants, attempts, amounts]
-    a0 = int(attempts.min())
-    span = int(attempts.max()) - a0 + 1
-    if span > 4 * len(attempts) + 4096:
-        calls, dense = np.unique(attempts, return_inverse=True)
-        span, a0 = len(calls), None
-    else:
-        dense = attempts - a0
-        if np.bincount(dense, minlength=span).max() == 1:
-            return [instants, attempts, amounts]       # one entry each already (a flush's usual case)
-    first = np.full(span, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first, dense, instants)
-    sums = np.zeros(span, np.int64)
-    np.add.at(sums, dense, amounts)
-    present = np.flatnonzero(first < np.iinfo(np.int64).max)
-    return [first[present], present + a0 if a0 is not None else calls[present], sums[present]]
-
-
 def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -> list[np.ndarray]:
-    """Entries per call on each side of the increment that empties the lot paying at the
-    last flush, `money` after it in event order (with the other debits since then), that
-    one kept whole: the replay splits it between the two lots. `other`: the other debits
-    since then as rows (key, amount). Found per segment in closed form: the instant by which
+    """Entries per segment on each side of the increment that empties the lot paying at the
+    last flush, `money` after it in event order (with the other debits since then), that one
+    kept whole: the replay splits it between the two lots. `other`: the other debits since
+    then as rows (key, amount). Found per segment in closed form: the instant by which
     `money` is reached (a binary search), then that instant's increments in key order."""
     other_t, other_amount = other[:, 0] // SPAN, other[:, 1]
     # segments by first instant, with their money summed in that order: one that starts more
@@ -101,6 +79,4 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
     after = [np.concatenate([y, x[i:]]) for x, y in zip((first, attempts, money_of),
                                                           (f + (n_before + is_cut) * inc, a, n_after * p + after_fee))]
     return [np.concatenate(parts) for parts in zip(
-        per_call(*entries(*before)),
-        entries(np.full(int(is_cut.sum()), t), a[is_cut], (p + cut_fee)[is_cut]),
-        per_call(*entries(*after)))]
+        entries(*before), entries(np.full(int(is_cut.sum()), t), a[is_cut], (p + cut_fee)[is_cut]), entries(*after))]

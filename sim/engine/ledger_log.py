@@ -27,7 +27,7 @@ import numpy as np
 from models.ledger import DEBIT as JOURNAL_DEBIT, Journal, Ledger
 
 from .call_journal import CallJournal, append_packed
-from .held_entries import SPAN, entries, increments, per_call, split
+from .held_entries import SPAN, entries, increments, split
 
 PURCHASE, DEBIT, EXPIRE = 0, 1, 2           # the log's operations
 
@@ -161,7 +161,7 @@ class LoggedLedger(Ledger):
         segments = [np.concatenate(c) for c in zip(*self._flushing)]
         self._flushing.clear()
         if drawn == ("one",):
-            cols = per_call(*entries(segments[0], segments[2], segments[1] * segments[3] + segments[4]))
+            cols = entries(segments[0], segments[2], segments[1] * segments[3] + segments[4])
         elif drawn is not None:
             cols = split(segments, np.array(self._debited, np.int64).reshape(-1, 2), drawn[1], self.inc)
         else:
