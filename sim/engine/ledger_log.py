@@ -151,8 +151,9 @@ class LoggedLedger(Ledger):
 
     def _close_flush(self, drawn: tuple | None = None) -> None:
         """The segments one flush logged, as entries sorted into event order as one piece: one
-        per increment, or (when `drawn` (`_drawn_from`) says which lot paid them) one per call
-        and lot, at its first increment, its amounts summed. A flush logs those started between
+        per increment, or (when `drawn` (`_drawn_from`) says which lot paid them) one per segment
+        (a flush logs each held call once) and lot, at its first increment, its amounts summed.
+        A flush logs those started between
         the previous flush's point and its own, so the pieces follow each other in event order:
         the log needs no sort of its own (`_merged` checks; nothing may order before what is
         already replayed)."""

@@ -7,8 +7,8 @@ whose whole cost fits above the guard (sim/engine/ahead.py) is held as one block
 the guard and `CreditHolds.release` (which gives back and re-creates whatever has not started,
 arrivals included) keep every funding decision the one a call-by-call loop makes. A run of them
 whose first increment the balance cannot fund (prepaid, nothing held, no recharge a debit could
-start, no account event, which may buy, before the last) is blocked for funds in one event: a policy that runs dry costs no
-more than one that does not.
+start, no account event, which may buy, before the last) is blocked for funds in one event: a
+policy that runs dry costs no more than one that does not.
 
 Same event order and priorities as sim/engine/loop.py (whose docstring explains them), so the
 results are identical; tests/test_properties.py compares the two on random tenants.
