@@ -472,4 +472,5 @@ def test_property_planned_path_equals_the_exact_loop():
 
     with mock.patch.object(planned, "simulate_planned", counting), mock.patch.object(EngineAccount, "fund", logging):
         check()
+    print(seen)
     assert seen["planned"] > 0 and seen["replan"] > 0 and seen["alerts"] > 20, seen
