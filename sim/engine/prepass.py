@@ -127,8 +127,18 @@ def _route_table(world, policy, attempts):
     else:
         ukeys, inv = np.unique(key, return_inverse=True)
         inv = inv.reshape(-1).astype(np.int32)
-    routes = [scratch.route(int(k // (16 * nc)) - 1, int(k // nc % 16), attempts.countries[int(k % nc)])
-              for k in ukeys.tolist()]
+    # A route depends on its payer only through country, licences and dial-out policy (R2, R3,
+    # R6): payers alike share one resolution (a tenant-year has ~69,000 keys, far fewer kinds of user)
+    alike: dict[tuple, object] = {}
+    routes = []
+    for k in ukeys.tolist():
+        payer, kind, country = int(k // (16 * nc)) - 1, int(k // nc % 16), attempts.countries[int(k % nc)]
+        p = world.payers[payer] if payer >= 0 else None
+        same = (None if p is None else (p.country, p.licences, p.dialout_policy), kind, country)
+        r = alike.get(same)
+        if r is None:
+            r = alike[same] = scratch.route(payer, kind, country)
+        routes.append(r)
     return pools, routes, inv
 
 
