@@ -221,33 +221,39 @@ def build(world, policy, attempts) -> Prepass | None:
             caps = [all_pools[j].capacity if m == 0 else all_pools[j].full for j in members]
             room = [c // inc for c in caps]
             tot = [int(cnt[pj[sel] == j].sum()) for j in members]
+            alerting = any(all_pools[j].alerts for j in members)      # their instants need the key order
+            if not alerting and (all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0])):
+                # the pools pay every request of the month: counted per call, not per increment
+                for j, x in zip(members, tot):
+                    used[slot[j]][m] = x * inc
+                    if m == p_mf and mf:          # increments k in [lo, lo + cnt) at st + k * inc < mf
+                        early = np.clip(cdiv(mf - st[sel], inc) - lo, 0, cnt)
+                        used_mf[slot[j]] = int(early[pj[sel] == j].sum()) * inc
+                mixed[ix[sel[state[sel] == 1]]] = True
+                pool_paid[ix[sel]] = True
+                continue
+            # a pool may run dry (or its alerts need their increments): every request, in key order
             rep = np.repeat(np.arange(len(sel)), cnt)
             k = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
             local = sel[rep]
-            ti = st[local] + k * inc
-            alerting = any(all_pools[j].alerts for j in members)      # their instants need the key order
-            if not alerting and (all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0])):
-                f, order = len(rep), None
-            else:
-                order = ti * n + ix[local]          # unique keys (instant, attempt number), sorted
-                order.sort()
-                ti = order // n
-                local = np.searchsorted(ix, order - ti * n)
-                k = (ti - st[local]) // inc
-                f = len(rep)
-                for j, r in zip(members, room):
-                    pos = np.flatnonzero(pj[local] == j)
-                    if len(pos) >= r:
-                        f = min(f, pos[r - 1] + 1 if r else 0)
-                cuts[g][m] = int(order[f - 1]) if f else -1
+            order = (st[local] + k * inc) * n + ix[local]          # unique keys (instant, attempt number)
+            order.sort()
+            ti = order // n
+            local = np.searchsorted(ix, order - ti * n)
+            k = (ti - st[local]) // inc
+            f = len(rep)
+            for j, r in zip(members, room):
+                pos = np.flatnonzero(pj[local] == j)
+                if len(pos) >= r:
+                    f = min(f, pos[r - 1] + 1 if r else 0)
+            cuts[g][m] = int(order[f - 1]) if f else -1
             ok = local[:f]
             if alerting:
                 alerts += _alerts([all_pools[j] for j in members], caps, pj[ok], order[:f], members, n, inc)
-            for s, j in enumerate(members):
+            for j in members:
                 used[slot[j]][m] = int((pj[ok] == j).sum()) * inc
                 if m == p_mf and mf:
-                    early = ok[ti[:f] < mf] if order is not None else ok[ti < mf]
-                    used_mf[slot[j]] = int((pj[early] == j).sum()) * inc
+                    used_mf[slot[j]] = int((pj[ok[ti[:f] < mf]] == j).sum()) * inc
             mixed[ix[np.unique(ok[state[ok] == 1])]] = True
             pool_paid[ix[ok]] = True
             if f < len(rep):
