@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .prepass import expanded
+
 SPAN = 1 << 31            # event keys instant * SPAN + priority + 15: priorities (attempt numbers,
                           # account events from -4) below 2**31 - 15, instants below 2**32
 
@@ -19,8 +21,7 @@ def entries(instants: np.ndarray, attempts: np.ndarray, amounts: np.ndarray) -> 
 
 def increments(first, count, attempts, price, fee, inc: int) -> list[np.ndarray]:
     """Segments as one entry per increment (instant, attempt, amount)."""
-    rep = np.repeat(np.arange(len(count)), count)
-    k = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    rep, k = expanded(count)
     return entries(first[rep] + k * inc, attempts[rep], price[rep] + np.where(k == 0, fee[rep], 0))
 
 

@@ -153,10 +153,9 @@ class LoggedLedger(Ledger):
         """The segments one flush logged, as entries sorted into event order as one piece: one
         per increment, or (when `drawn` (`_drawn_from`) says which lot paid them) one per segment
         (a flush logs each held call once) and lot, at its first increment, its amounts summed.
-        A flush logs those started between
-        the previous flush's point and its own, so the pieces follow each other in event order:
-        the log needs no sort of its own (`_merged` checks; nothing may order before what is
-        already replayed)."""
+        A flush logs those started between the previous flush's point and its own, so the pieces
+        follow each other in event order: the log needs no sort of its own (`_merged` checks;
+        nothing may order before what is already replayed)."""
         if not self._flushing:
             return
         segments = [np.concatenate(c) for c in zip(*self._flushing)]

@@ -44,6 +44,12 @@ def narrow(a: np.ndarray) -> np.ndarray:
     return a.astype(np.int32) if not len(a) or -1 << 31 <= int(a.min()) and int(a.max()) < 1 << 31 else a
 
 
+def expanded(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts as items: for each, its row and its number within the row (0, 1, ... count - 1)."""
+    rep = np.repeat(np.arange(len(count)), count)
+    return rep, np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+
+
 def cdiv(a, b):
     return -(-a // b)
 
@@ -153,8 +159,7 @@ def build(world, policy, attempts) -> Prepass | None:
     pools, routes, route_of = _route_table(world, policy, attempts)
     all_pools = pools.all()
     where = {id(p): j for j, p in enumerate(all_pools)}
-    planned_pools = list(range(len(all_pools)))
-    slot = {j: s for s, j in enumerate(planned_pools)}
+    planned_pools = list(range(len(all_pools)))       # every pool (R5's alerts are found here too)
     groups: list[list[int]] = []
     group_of_pool = {}
     for j in planned_pools:
@@ -220,21 +225,23 @@ def build(world, policy, attempts) -> Prepass | None:
             cnt, lo = hi[keep] - lo[keep], lo[keep]
             caps = [all_pools[j].capacity if m == 0 else all_pools[j].full for j in members]
             room = [c // inc for c in caps]
-            tot = [int(cnt[pj[sel] == j].sum()) for j in members]
+            pool_of = pj[sel]
+            tot = [int(cnt[pool_of == j].sum()) for j in members]
             alerting = any(all_pools[j].alerts for j in members)      # their instants need the key order
             if not alerting and (all(x < r for x, r in zip(tot, room)) or (len(members) == 1 and tot[0] <= room[0])):
                 # the pools pay every request of the month: counted per call, not per increment
+                if m == p_mf and mf:              # increments k in [lo, lo + cnt) at st + k * inc < mf
+                    early = np.clip(cdiv(mf - st[sel], inc) - lo, 0, cnt)
                 for j, x in zip(members, tot):
-                    used[slot[j]][m] = x * inc
-                    if m == p_mf and mf:          # increments k in [lo, lo + cnt) at st + k * inc < mf
-                        early = np.clip(cdiv(mf - st[sel], inc) - lo, 0, cnt)
-                        used_mf[slot[j]] = int(early[pj[sel] == j].sum()) * inc
+                    used[j][m] = x * inc
+                    if m == p_mf and mf:
+                        used_mf[j] = int(early[pool_of == j].sum()) * inc
                 mixed[ix[sel[state[sel] == 1]]] = True
                 pool_paid[ix[sel]] = True
                 continue
             # a pool may run dry (or its alerts need their increments): every request, in key order
-            rep = np.repeat(np.arange(len(sel)), cnt)
-            k = lo[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            rep, k = expanded(cnt)
+            k += lo[rep]
             local = sel[rep]
             order = (st[local] + k * inc) * n + ix[local]          # unique keys (instant, attempt number)
             order.sort()
@@ -251,9 +258,9 @@ def build(world, policy, attempts) -> Prepass | None:
             if alerting:
                 alerts += _alerts([all_pools[j] for j in members], caps, pj[ok], order[:f], members, n, inc)
             for j in members:
-                used[slot[j]][m] = int((pj[ok] == j).sum()) * inc
+                used[j][m] = int((pj[ok] == j).sum()) * inc
                 if m == p_mf and mf:
-                    used_mf[slot[j]] = int((pj[ok[ti[:f] < mf]] == j).sum()) * inc
+                    used_mf[j] = int((pj[ok[ti[:f] < mf]] == j).sum()) * inc
             mixed[ix[np.unique(ok[state[ok] == 1])]] = True
             pool_paid[ix[ok]] = True
             if f < len(rep):
