@@ -86,11 +86,11 @@ def outbound_rates(world, ix: np.ndarray) -> np.ndarray:
     return np.array([default if r is None else r for r in rates], float)
 
 
-def _choice(rng, weights: dict[str, float], n: int) -> np.ndarray:
-    """Country codes drawn by weight (returns an array of str)."""
+def _choice(rng, weights: dict[str, float], n: int, codes) -> np.ndarray:
+    """Countries drawn by weight, as their `codes` (`_Builder.codes`)."""
     keys = list(weights)
     p = np.array([weights[k] for k in keys], dtype=float)
-    return np.array(keys)[rng.choice(len(keys), size=n, p=p / p.sum())] if n else np.zeros(0, dtype="<U2")
+    return codes(keys)[rng.choice(len(keys), size=n, p=p / p.sum())] if n else np.zeros(0, np.int16)
 
 
 def _users_by_timezone(world, select) -> dict[str, np.ndarray]:
@@ -118,18 +118,21 @@ class _Builder:
         self.cols = {k: [] for k in ("t", "kind", "payer", "country", "duration", "conf", "tf")}
         self.country_index: dict[str, int] = {}
 
+    def codes(self, names) -> np.ndarray:
+        """Countries as small ints, numbered as first seen (`build` renumbers them alphabetically):
+        traffic never holds country strings per call (a tenant-year's 10M would take ~1 s to sort)."""
+        index = self.country_index
+        return np.array([index.setdefault(str(c), len(index)) for c in names], np.int16)
+
     def add(self, t, kind, payer, country, duration, conf=None, tf=None):
+        """`country`: each call's code (`codes`)."""
         n = len(t)
         if n == 0:
             return
         self.cols["t"].append(np.asarray(t, np.int64))
         self.cols["kind"].append(np.full(n, int(kind), np.int8))
         self.cols["payer"].append(np.broadcast_to(np.asarray(payer, np.int32), (n,)))
-        # Country codes become small ints here: sorting 2M strings later costs more than the billing.
-        codes, inverse = np.unique(np.asarray(country), return_inverse=True)
-        index = self.country_index
-        self.cols["country"].append(np.array([index.setdefault(str(c), len(index)) for c in codes],
-                                             np.int16)[inverse.reshape(-1)] if n else np.zeros(0, np.int16))
+        self.cols["country"].append(np.asarray(country, np.int16))
         self.cols["duration"].append(np.asarray(duration, np.int32))
         self.cols["conf"].append(np.full(n, -1, np.int32) if conf is None else np.asarray(conf, np.int32))
         self.cols["tf"].append(np.full(n, -1, np.int16) if tf is None else np.broadcast_to(np.asarray(tf, np.int16), (n,)))
@@ -143,12 +146,16 @@ class _Builder:
         keep = np.flatnonzero((t >= 0) & (t < horizon))
         order = keep[stable_order(t[keep], horizon)]
         del t, keep
+        # the countries of some call (before the horizon's cut), numbered alphabetically below
+        seen = np.zeros(len(self.country_index), bool)
+        for piece in self.cols["country"]:
+            seen |= np.bincount(piece, minlength=len(seen)) > 0
         c = {}
         for k in list(self.cols):              # column by column, dropping the pieces: a tenant-year is 10M rows
             c[k] = np.concatenate(self.cols.pop(k))[order]
         # Renumber countries alphabetically, so the numbering does not depend on build order.
-        names = sorted(self.country_index)
-        renumber = np.zeros(max(len(names), 1), np.int16)
+        names = sorted(name for name, code in self.country_index.items() if seen[code])
+        renumber = np.zeros(max(len(self.country_index), 1), np.int16)
         for new_code, name in enumerate(names):
             renumber[self.country_index[name]] = new_code
         return Attempts(c["t"], c["kind"], c["payer"], renumber[c["country"]], c["duration"], c["conf"], c["tf"],
@@ -160,7 +167,7 @@ def generate(world, seed: np.random.SeedSequence) -> Attempts:
     s = Streams(seed)
     out = _Builder()
     users = world.users
-    user_country = np.array([u.country for u in users]) if users else np.zeros(0, "<U2")
+    user_country = out.codes([u.country for u in users])
     callers = _users_by_timezone(world, lambda u: u.licence_set.can_place_pstn_calls)
 
     # user outbound and inbound, over the user profile in each user's time zone
@@ -170,7 +177,8 @@ def generate(world, seed: np.random.SeedSequence) -> Attempts:
         payer = ix[u]
         intl = s[f"user_out.international.{tz}"].random(len(t)) < tr.international_share
         dest = user_country[payer].copy()
-        dest[intl] = _choice(s[f"user_out.destinations.{tz}"], tr.international_destinations, int(intl.sum()))
+        dest[intl] = _choice(s[f"user_out.destinations.{tz}"], tr.international_destinations, int(intl.sum()),
+                             out.codes)
         out.add(t, CallKind.USER_OUT, payer, dest, durations(s[f"user_out.durations.{tz}"], tr.minutes_of("user_out"), len(t)))
         u, t = arrivals(s[f"user_in.arrivals.{tz}"], np.full(len(ix), tr.user_inbound_calls_per_day), segments)
         out.add(t, CallKind.USER_IN, ix[u], user_country[ix[u]],
@@ -188,7 +196,7 @@ def generate(world, seed: np.random.SeedSequence) -> Attempts:
         if tfn.serves == "conference_bridge":
             continue
         _, t = arrivals(s[f"toll_free.arrivals.{k}"], np.array([tfn.calls_per_day]), toll_free_segments(world, tfn))
-        origin = _choice(s[f"toll_free.origins.{k}"], tfn.origins, len(t))
+        origin = _choice(s[f"toll_free.origins.{k}"], tfn.origins, len(t), out.codes)
         out.add(t, CallKind.UCAP_IN, TENANT, origin,
                 durations(s[f"toll_free.durations.{k}"], tr.minutes_of("toll_free_in"), len(t)), tf=k)
 
@@ -212,7 +220,8 @@ def generate(world, seed: np.random.SeedSequence) -> Attempts:
             country = user_country[payer].copy()
             if kind == CallKind.CONF_OUT:
                 intl = s[f"meetings.{name}.international.{tz}"].random(len(m)) < tr.international_share
-                country[intl] = _choice(s[f"meetings.{name}.destinations.{tz}"], tr.international_destinations, int(intl.sum()))
+                country[intl] = _choice(s[f"meetings.{name}.destinations.{tz}"], tr.international_destinations,
+                                        int(intl.sum()), out.codes)
             out.add(t, kind, payer, country, durations(s[f"meetings.{name}.durations.{tz}"], tr.minutes_of(KIND_NAME[kind]), len(m)),
                     conf=meeting[m], tf=-1 if kind == CallKind.CONF_OUT else bridge)
     return out.build(world.horizon, [x.number for x in world.toll_free])
