@@ -233,7 +233,10 @@ def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.
         k = key[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         first, sums, keys = order[starts], np.add.reduceat(amount[order], starts), k[starts]
-        by_row = np.argsort(first)
+        # the groups in the order of their first rows: distinct rows, so placed, not sorted
+        slot = np.full(n, -1, np.int64)
+        slot[first] = np.arange(len(first))
+        by_row = slot[slot >= 0]
         return first[by_row], sums[by_row], keys[by_row]
     dense = call - c0
     dense *= width
