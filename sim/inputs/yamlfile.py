@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -62,6 +63,32 @@ def _decimal(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
+def _int(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:             # past Python's 4,300-digit limit for int()
+        raise yaml.constructor.ConstructorError(None, None, f"a whole number of {len(node.value):,} digits is "
+                                                "too large", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """The bytes of an input file; InputError naming it when it is missing, a folder, or not a
+    regular file (a FIFO would block and /dev/zero never end)."""
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(str(path), f"cannot read the {what}: it is a folder; name a file")
+        if not stat.S_ISREG(mode):
+            raise InputError(str(path), f"cannot read the {what}: not a regular file (a device, pipe or socket)")
+        return path.read_bytes()
+    except OSError as e:
+        raise InputError(str(path), f"cannot read the {what} ({e.__class__.__name__}: "
+                                    f"{e.strerror or e})") from None
+
+
 def decode_error(path: Path, data: bytes, e: UnicodeDecodeError) -> InputError:
     """Where a file stops being UTF-8: its line and column, not just the file."""
     line = data.count(b"\n", 0, e.start) + 1
@@ -72,11 +99,7 @@ def decode_error(path: Path, data: bytes, e: UnicodeDecodeError) -> InputError:
 
 def read_yaml(path: Path, what: str):
     """The YAML document of `path`; InputError naming the file and line on any fault."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(str(path), f"cannot read the {what} ({e.__class__.__name__}: "
-                                    f"{e.strerror or e})") from None
+    data = read_input(path, what)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -86,10 +109,18 @@ def read_yaml(path: Path, what: str):
     except DuplicateKey as e:
         raise InputError(f"{path}:{e.again}", f"key `{e.key}` is given twice in one mapping (first on line "
                                               f"{e.first}); remove one") from None
+    except yaml.reader.ReaderError as e:       # a character YAML refuses (NUL, other controls)
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        raise InputError(f"{path}:{line}:{column}", f"not valid YAML (character U+{e.character:04X} is not "
+                                                    "allowed in a YAML file; remove it)") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(where, f"not valid YAML ({getattr(e, 'problem', None) or e})") from None
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())
+        raise InputError(where, f"not valid YAML ({problem})") from None
+    except RecursionError:
+        raise InputError(str(path), "not valid YAML for this program: lists or mappings nested too deeply") from None
 
 
 def shown(value) -> str:
