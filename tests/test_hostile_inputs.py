@@ -44,3 +44,29 @@ def test_scenario_that_is_not_a_regular_file(tmp_path, capsys):
     assert "not a regular file" in validate_bad(capsys, fifo)
     assert "not a regular file" in validate_bad(capsys, Path("/dev/zero"))    # would never end
     assert "it is a folder" in validate_bad(capsys, tmp_path)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("key,value,expect", [
+    ("policies.0.payment", {"delay_minutes": INF}, ["policies.0.payment.delay_minutes", "finite"]),
+    ("policies.0.payment", {"retry_minutes": INF}, ["policies.0.payment.retry_minutes", "finite"]),
+    ("traffic", {"international_destinations": {"GB": NAN}}, ["traffic.international_destinations.GB", "finite"]),
+    ("traffic", {"toll_free_origins": {"US": NAN}}, ["traffic.toll_free_origins.US", "finite"]),
+    ("traffic", {"call_minutes": {"distribution": "empirical", "quantiles": [NAN, 1]}},
+     ["traffic.call_minutes.quantiles.0", "finite"]),
+    ("traffic", {"weekly_profile": [INF] + [1] * 167}, ["traffic.weekly_profile", "finite"]),
+    ("traffic", {"weekly_profile": [1e308] * 168}, ["traffic.weekly_profile", "finite"]),
+    ("traffic", {"user_outbound_calls_per_day": 1e308}, ["traffic.user_outbound_calls_per_day", "less than"]),
+    ("traffic", {"meetings_per_organiser_per_day": INF}, ["traffic.meetings_per_organiser_per_day", "finite"]),
+], ids=["delay inf", "retry inf", "destination nan", "origin nan", "quantile nan", "profile inf", "profile 1e308",
+        "rate 1e308", "meetings inf"])
+def test_nan_inf_and_huge_numbers_are_refused_at_their_key(tmp_path, capsys, key, value, expect):
+    """They passed `ge=0` and then overflowed (exit 1), warned from numpy, or silently gave NaN weights."""
+    doc = with_(key, value)
+    if key == "traffic":
+        doc = {**doc, "traffic": value}        # synthetic traffic instead of the replay
+    err = validate_bad(capsys, setup(tmp_path, doc))
+    for fragment in expect:
+        assert fragment in err, (fragment, err)

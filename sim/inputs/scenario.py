@@ -19,7 +19,7 @@ from models.money import MoneyError, format_money, parse_money
 
 from sim.errors import InputError
 
-from .spec_base import Country, Strict, Timezone, WeeklyProfile, _country, shares
+from .spec_base import MAX_RATE, Country, Strict, Timezone, WeeklyProfile, _country, shares
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
 from .yamlfile import describe_validation_error, model_keys, read_yaml
 from .sweep import SweepSpec
@@ -86,7 +86,7 @@ class UserSpec(Strict):
     display_name: str | None = None
     number: str | None = None
     timezone: Timezone | None = None                    # default: from the number's area code, else the country's
-    outbound_calls_per_day: float | None = Field(None, ge=0)   # default: traffic.user_outbound_calls_per_day
+    outbound_calls_per_day: float | None = Field(None, ge=0, le=MAX_RATE)   # default: traffic.user_outbound_calls_per_day
 
 
 class GenerateSpec(Strict):
@@ -95,7 +95,7 @@ class GenerateSpec(Strict):
     licences: Licences
     dialout_policy: DialoutPolicy = "any"
     timezone: Timezone | None = None
-    outbound_calls_per_day: float | None = Field(None, ge=0)
+    outbound_calls_per_day: float | None = Field(None, ge=0, le=MAX_RATE)
 
 
 class TollFreeSpec(Strict):
@@ -103,7 +103,7 @@ class TollFreeSpec(Strict):
     serves: Literal["call_queue", "auto_attendant", "conference_bridge"] = "call_queue"
     # Defaults: traffic.toll_free_calls_per_day, the contact-centre week, traffic.toll_free_origins,
     # the number's area (or country) time zone.
-    calls_per_day: float | None = Field(None, ge=0)
+    calls_per_day: float | None = Field(None, ge=0, le=MAX_RATE)
     weekly_profile: WeeklyProfile | None = None
     origins: dict[Country, float] | None = None
     timezone: Timezone | None = None

@@ -10,7 +10,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from .countries import country_problem
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # .nan / .inf are not numbers a scenario means: refused at their key (they passed `ge=0` checks).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _country(value):
@@ -41,10 +42,20 @@ def _weekly(value):
     if not isinstance(value, (list, tuple)) or len(value) != 168:
         raise ValueError(f"expected 168 hourly weights (Monday 00:00 to Sunday 23:00 local time), "
                          f"got {len(value) if isinstance(value, (list, tuple)) else type(value).__name__}")
-    weights = tuple(float(w) for w in value)
-    if any(not (w >= 0) for w in weights) or sum(weights) <= 0:
-        raise ValueError("weekly_profile weights must be >= 0 with a positive sum")
+    try:
+        weights = tuple(float(w) for w in value)
+    except (TypeError, ValueError):
+        raise ValueError("expected 168 numbers (hourly weights)") from None
+    if any(not (0 <= w <= MAX_WEIGHT) for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"weekly_profile weights must be finite numbers from 0 to {MAX_WEIGHT:g} with a "
+                         "positive sum")
     return weights
+
+
+# Past this a rate (calls per day, per meeting, per year) only overflows the expected-volume sums;
+# sim.engine.bounds refuses a run far below it, naming the key.
+MAX_RATE = 1e12
+MAX_WEIGHT = 1e12          # weights are relative: a larger one only overflows the profile's sums
 
 
 WeeklyProfile = Annotated[tuple[float, ...], BeforeValidator(_weekly)]
@@ -53,6 +64,6 @@ WeeklyProfile = Annotated[tuple[float, ...], BeforeValidator(_weekly)]
 def shares(value: dict, what: str) -> dict:
     if not value:
         raise ValueError(f"{what} must name at least one country")
-    if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
-        raise ValueError(f"{what} weights must be >= 0 with a positive sum")
+    if any(not 0 <= w <= MAX_WEIGHT for w in value.values()) or sum(value.values()) <= 0:
+        raise ValueError(f"{what} weights must be finite numbers from 0 to {MAX_WEIGHT:g} with a positive sum")
     return value

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .spec_base import Country, Strict, WeeklyProfile, shares
+from .spec_base import MAX_RATE, Country, Strict, WeeklyProfile, shares
 
 # Call kinds a `call_minutes_by_kind` entry may name (models.calls.KIND_NAME).
 KINDS = ("user_out", "user_in", "emergency", "toll_free_in", "conf_out", "conf_in_toll_free", "conf_in_toll")
@@ -63,19 +63,19 @@ class TrafficSpec(Strict):
     replay: str | list[str] | None = None
     business_hours: BusinessHours = BusinessHours()
     weekly_profile: WeeklyProfile | None = None
-    user_outbound_calls_per_day: float = Field(3.0, ge=0)
+    user_outbound_calls_per_day: float = Field(3.0, ge=0, le=MAX_RATE)
     international_share: float = Field(0.05, ge=0, le=1)
     international_destinations: dict[Country, float] = {"GB": 0.5, "DE": 0.3, "IN": 0.2}
     call_minutes: CallMinutes = CallMinutes()
     call_minutes_by_kind: dict[Literal[KINDS], CallMinutes] = {}
-    toll_free_calls_per_day: float = Field(40.0, ge=0)
+    toll_free_calls_per_day: float = Field(40.0, ge=0, le=MAX_RATE)
     toll_free_origins: dict[Country, float] = {"US": 1.0}
-    meetings_per_organiser_per_day: float = Field(0.5, ge=0)
-    dial_outs_per_meeting: float = Field(0.3, ge=0)
-    toll_free_dial_ins_per_meeting: float = Field(0.5, ge=0)
-    toll_dial_ins_per_meeting: float = Field(0.0, ge=0)
-    user_inbound_calls_per_day: float = Field(0.0, ge=0)
-    emergency_calls_per_user_per_year: float = Field(0.05, ge=0)
+    meetings_per_organiser_per_day: float = Field(0.5, ge=0, le=MAX_RATE)
+    dial_outs_per_meeting: float = Field(0.3, ge=0, le=MAX_RATE)
+    toll_free_dial_ins_per_meeting: float = Field(0.5, ge=0, le=MAX_RATE)
+    toll_dial_ins_per_meeting: float = Field(0.0, ge=0, le=MAX_RATE)
+    user_inbound_calls_per_day: float = Field(0.0, ge=0, le=MAX_RATE)
+    emergency_calls_per_user_per_year: float = Field(0.05, ge=0, le=MAX_RATE)
     growth: Growth = Growth()
 
     @field_validator("international_destinations")
