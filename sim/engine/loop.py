@@ -37,6 +37,7 @@ from models.policy import Policy
 from .ahead import CreditHolds, PoolReservations
 from .call_journal import CallJournal
 from .funding import EngineAccount
+from .ledger_log import LoggedLedger
 from sim.inputs.attempts import Attempts
 from .world import new_pools
 
@@ -163,8 +164,16 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     env = simpy.Environment(initial_time=checkpoint.now if checkpoint else 0)
     schedule_raw = env.schedule
     account_callbacks = [lambda ev: ev.payload(env.now)]
+    inc = world.switches.billing_increment_seconds
+    # Records with credits held (as the planned path keeps them): the ledger logs its operations
+    # with the key of the event that ran them and the journal is replayed at the end
+    # (ledger_log.py). Not across a checkpoint: there the journal is kept row by row, holds off.
+    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None,
+                       inc) if keep_records and fund_ahead and checkpoint is None and until is None else None
 
     def schedule(t: int, priority: int, fn) -> None:
+        if log:
+            fn = _logged(log, priority, fn)
         schedule_raw(_Tick(env, account_callbacks, fn), priority, t - env.now)
 
     if checkpoint is None:
@@ -172,7 +181,11 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         pools = new_pools(world)
         account = EngineAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                           schedule, payments.random, keep_records, getattr(world, "measure_from", 0))
-        if keep_records and journal == "calls":
+        if log:
+            account.ledger = log
+            log.nothing_held = lambda: account.credit_held == 0
+            log.overdraft_held = account.postpay
+        elif keep_records and journal == "calls":
             account.ledger.journal = CallJournal(attempts.t, attempts.duration)
         account.open()
     else:
@@ -190,7 +203,6 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     D = attempts.duration.tolist()
     # (payer, kind, country) as one int per attempt, computed in numpy: the route cache key
     KEY = ((attempts.payer.astype(np.int64) * 16 + attempts.kind) * n_countries + attempts.country).tolist()
-    inc = world.switches.billing_increment_seconds
     route = account.route
     start_call, fund, cut_call, free_call = account.start_call, account.fund, account.cut_call, account.free_call
 
@@ -206,7 +218,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
 
     pools_ahead = PoolReservations(inc, world.clock.month_starts(world.horizon), resume, fund_ahead,
                                    account.reserved)
-    credits_ahead = CreditHolds(account, inc, resume, fund_ahead and not keep_records)
+    credits_ahead = CreditHolds(account, inc, resume, fund_ahead and (log is not None or not keep_records))
     if checkpoint:
         credits_ahead.held = checkpoint.held
     account.release = pools_ahead.release
@@ -225,6 +237,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         call = ev.payload
         # increments start at the call's start and every `inc` seconds after: this is env.now
         t = call.start + call.increments * inc
+        if log:
+            log.at(t, call.idx)
         reason = fund(call, t)
         if reason is not None:
             cut_call(call, t, reason)
@@ -246,6 +260,8 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         p = P[i]
         k = K[i]
         c = Ci[i]
+        if log:
+            log.at(t, i)
         r = routes.get(KEY[i])
         if r is None:
             r = routes[KEY[i]] = route(p, k, countries[c])
@@ -289,9 +305,19 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
                             attempts_digest(attempts), keep_records, fund_ahead)
             return RunOutput(policy, account, pools, out, checkpoint=cp)
     credits_ahead.flush_all()
+    if log:
+        log.journal = log.replayed().journal
     account.close(max(world.horizon, int(env.now)))
     account.detach()
     return RunOutput(policy, account, pools, out)
+
+
+def _logged(log: LoggedLedger, priority: int, fn):
+    """An account event's callback that first tells the log which event runs."""
+    def run(now: int) -> None:
+        log.at(now, priority)
+        fn(now)
+    return run
 
 
 __all__ = ["simulate", "RunOutput", "Outcomes", "Checkpoint", "Reason"]
