@@ -70,3 +70,23 @@ def test_nan_inf_and_huge_numbers_are_refused_at_their_key(tmp_path, capsys, key
     err = validate_bad(capsys, setup(tmp_path, doc))
     for fragment in expect:
         assert fragment in err, (fragment, err)
+
+
+@pytest.mark.parametrize("key,value,expect", [
+    ("policies.0.initial_funds", 10**15, ["policies.0.initial_funds", "at most 1000000000.0000"]),
+    ("policies.0.initial_funds", "1e999", ["policies.0.initial_funds", "at most"]),
+    ("switches", {"minimum_purchase": "1e999"}, ["switches.minimum_purchase", "at most"]),
+    ("rates", {"outbound": {"US": "1e30"}}, ["rates.outbound.US.per_minute", "at most 1000.0000"]),
+], ids=["funds 1e15", "funds 1e999", "minimum 1e999", "inline rate 1e30"])
+def test_amounts_past_what_the_ledger_holds(tmp_path, capsys, key, value, expect):
+    """They overflowed the engine's 64-bit sums (OverflowError, exit 1)."""
+    err = validate_bad(capsys, setup(tmp_path, with_(key, value)))
+    for fragment in expect:
+        assert fragment in err, (fragment, err)
+
+
+def test_rate_card_amount_past_what_the_ledger_holds(tmp_path, capsys):
+    rates = "currency,USD\nkind,country,per_minute,connection_fee\noutbound,US," + "9" * 5000 + ",0\n"
+    err = validate_bad(capsys, setup(tmp_path, BASE, rates=rates))
+    assert "rates.csv:3: per_minute: expected at most 1000.0000" in err and "5,000 characters" in err
+    assert len(err) < 300

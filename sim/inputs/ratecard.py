@@ -8,13 +8,14 @@ import csv
 import io
 from pathlib import Path
 
-from models.money import MoneyError, parse_money
+from models.money import MoneyError, format_money, parse_money
 from models.rates import KINDS, Rate, RateCard
 
 from sim.errors import InputError
 
 from .countries import country_problem
-from .yamlfile import decode_error
+from .spec_base import MAX_RATE_AMOUNT
+from .yamlfile import clip, decode_error
 
 HEADER = ["kind", "country", "per_minute", "connection_fee"]
 # Found from the project, wherever the scenario is (a scenario without `rates:` uses it).
@@ -77,6 +78,10 @@ def load_rate_csv(path: Path, currency: str) -> RateCard:
         rate = Rate(*amounts)
         if rate.per_minute < 0 or rate.connection_fee < 0:
             raise InputError(where, "rates must not be negative")
+        if max(amounts) > MAX_RATE_AMOUNT:
+            column = "per_minute" if amounts[0] > MAX_RATE_AMOUNT else "connection_fee"
+            raise InputError(where, f"{column}: expected at most {format_money(MAX_RATE_AMOUNT)}, got "
+                                    f"{clip(per_min if column == 'per_minute' else fee)}")
         table = getattr(card, kind)
         if country in table:
             raise InputError(where, f"{kind} rate for {country} is given twice")

@@ -19,24 +19,31 @@ from models.money import MoneyError, format_money, parse_money
 
 from sim.errors import InputError
 
-from .spec_base import MAX_RATE, Country, Strict, Timezone, WeeklyProfile, _country, shares
+from .spec_base import MAX_AMOUNT, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country, shares
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
-from .yamlfile import describe_validation_error, model_keys, read_yaml
+from .yamlfile import clip, describe_validation_error, model_keys, read_yaml
 from .sweep import SweepSpec
 
 
-def _money(value):
+def _money(value, most: int = MAX_AMOUNT, per: str = ""):
     try:
         units = parse_money(value)
     except MoneyError as e:
         raise ValueError(str(e)) from None
     if units < 0:
         raise ValueError(f"must not be negative, got {value}")
+    if units > most:
+        raise ValueError(f"expected at most {format_money(most)}{per}, got {clip(value)}")
     return units
+
+
+def _rate_money(value):
+    return _money(value, MAX_RATE_AMOUNT)
 
 
 # Amounts are exact ints of ten-thousandths inside, decimal strings when echoed.
 Money = Annotated[int, BeforeValidator(_money), PlainSerializer(format_money, return_type=str)]
+RateMoney = Annotated[int, BeforeValidator(_rate_money), PlainSerializer(format_money, return_type=str)]
 
 
 CountryOrStar = Annotated[str, BeforeValidator(lambda v: v if v == "*" else _country(v))]
@@ -151,8 +158,8 @@ class TenantSpec(Strict):
 
 
 class RateSpec(Strict):
-    per_minute: Money
-    connection_fee: Money = 0
+    per_minute: RateMoney
+    connection_fee: RateMoney = 0
 
 
 def _rate(value):

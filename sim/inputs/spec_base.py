@@ -9,6 +9,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from .countries import country_problem
 
+# Amounts in ten-thousandths (models.money). Past these the engine's 64-bit sums could overflow:
+# a purchase or minimum of 1,000,000,000.00, a rate or connection fee of 1,000.0000.
+MAX_AMOUNT = 10**9 * 10_000
+MAX_RATE_AMOUNT = 1000 * 10_000
+
+
 class Strict(BaseModel):
     # .nan / .inf are not numbers a scenario means: refused at their key (they passed `ge=0` checks).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

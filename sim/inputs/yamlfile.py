@@ -123,6 +123,12 @@ def read_yaml(path: Path, what: str):
         raise InputError(str(path), "not valid YAML for this program: lists or mappings nested too deeply") from None
 
 
+def clip(text, most: int = 40) -> str:
+    """A value for a message: a 5,000-digit number or a 200 kB cell cut to its start."""
+    text = str(text)
+    return text if len(text) <= most else f"{text[:most]}... ({len(text):,} characters)"
+
+
 def shown(value) -> str:
     """A value as the user wrote it: 0.5 not Decimal('0.5'), text quoted."""
     if isinstance(value, Decimal):
