@@ -90,3 +90,59 @@ def test_rate_card_amount_past_what_the_ledger_holds(tmp_path, capsys):
     err = validate_bad(capsys, setup(tmp_path, BASE, rates=rates))
     assert "rates.csv:3: per_minute: expected at most 1000.0000" in err and "5,000 characters" in err
     assert len(err) < 300
+
+
+REPORT_CASES = [
+    ("day 30 of February", {"Start Time": "2026-02-30T15:00:00Z"}, ["report.csv:2: Start Time", "not a real instant"]),
+    ("hour 25", {"Start Time": "2026-01-05T25:00:00Z"}, ["report.csv:2: Start Time", "hour"]),
+    ("offset +99:99", {"Start Time": "2026-01-05T15:00:00+99:99"}, ["report.csv:2: Start Time", "UTC offset"]),
+    ("year 0", {"Start Time": "0000-01-05T15:00:00Z"}, ["report.csv:2: Start Time", "year 0"]),
+    ("year 9999 shifted past the calendar", {"Start Time": "9999-12-31T23:59:59-05:00"},
+     ["report.csv:2: Start Time", "out of range"]),
+    ("End Time 31 April", {"End Time": "2026-04-31T10:00:00Z"}, ["report.csv:2: End Time", "not a real instant"]),
+    ("5000-digit duration", {"Duration Seconds": "9" * 5000}, ["report.csv:2: Duration Seconds", "5,000 characters"]),
+    ("superscript duration", {"Duration Seconds": "\u00b3"}, ["report.csv:2: Duration Seconds", "whole number"]),
+    ("full-width duration", {"Duration Seconds": "\uff13\uff10\uff10"}, ["report.csv:2: Duration Seconds", "whole number"]),
+    ("5000-digit charge", {"Charge": "9" * 5000}, ["report.csv:2: Charge", "5,000 characters"]),
+    ("charge 1e999", {"Charge": "1e999"}, ["report.csv:2: Charge", "not an amount"]),
+]
+
+
+@pytest.mark.parametrize("case,cells,expect", REPORT_CASES, ids=[c[0] for c in REPORT_CASES])
+def test_report_cells_that_crashed(tmp_path, capsys, case, cells, expect):
+    """ValueError / OverflowError from datetime or int() (exit 1), or a full-width '３００' read as 300."""
+    from tests.test_cli_errors import row
+    err = validate_bad(capsys, setup(tmp_path, BASE, rows=[row(**cells)]))
+    for fragment in expect:
+        assert fragment in err, (fragment, err)
+
+
+def test_report_header_naming_a_column_twice(tmp_path, capsys):
+    """The second UPN column silently won."""
+    from sim.inputs.reports.columns import COLUMNS_2025
+    from tests.test_cli_errors import row
+    header = ["UPN" if c == "Charge" else c for c in COLUMNS_2025]
+    err = validate_bad(capsys, setup(tmp_path, BASE, header=header, rows=[row()]))
+    assert "report.csv:1" in err and "'UPN' appears more than once" in err
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"value": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+                         ids=["array", "page"])
+def test_graph_json_nested_too_deeply(tmp_path, capsys, text):
+    """RecursionError, exit 1."""
+    path = setup(tmp_path, BASE)
+    (tmp_path / "report.csv").write_text(text)
+    assert "nested too deeply" in validate_bad(capsys, path)
+
+
+def test_report_that_is_not_a_regular_file(tmp_path, capsys):
+    """/dev/zero was read until the process was killed."""
+    path = setup(tmp_path, with_("traffic.replay", "/dev/zero"))
+    assert "/dev/zero: cannot read the usage report: not a regular file" in validate_bad(capsys, path)
+
+
+def test_rate_card_field_past_the_csv_limit(tmp_path, capsys):
+    """_csv.Error, exit 1."""
+    rates = "currency,USD\nkind,country,per_minute,connection_fee\noutbound,US,0.02,0\noutbound,GB," + "1" * 200_000 + ",0\n"
+    err = validate_bad(capsys, setup(tmp_path, BASE, rates=rates))
+    assert "rates.csv:4" in err and "field limit" in err

@@ -37,9 +37,12 @@ def load_rate_csv(path: Path, currency: str) -> RateCard:
     except OSError as e:
         raise InputError(str(path), f"cannot read the rate card ({e.strerror or e})") from None
     try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        rows = list(reader)
     except UnicodeDecodeError as e:
         raise decode_error(path, data, e) from None
+    except csv.Error as e:                      # a field past csv's 128 kB limit, a NUL byte
+        raise InputError(f"{path}:{reader.line_num}", f"not a readable CSV line ({e})") from None
     # Comment lines (#) let the card say what it is, e.g. that its figures are illustrative.
     numbered = [(n, r) for n, r in enumerate(rows, 1) if r and not r[0].lstrip().startswith("#")]
     stated = None

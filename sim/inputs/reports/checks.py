@@ -17,6 +17,8 @@ import phonenumbers
 from models.money import MoneyError, parse_money
 from sim.errors import InputError
 from sim.inputs.countries import COUNTRY_NAMES, ISO_3166_ALPHA2, country_problem
+from sim.inputs.spec_base import MAX_AMOUNT
+from sim.inputs.yamlfile import clip
 
 from . import calltypes
 from .formats import RESAVE
@@ -97,8 +99,13 @@ def instant(where: str, column: str, text: str) -> datetime:
                                                    f"ISO 8601 UTC time (2026-01-05T17:35:00Z); {RESAVE}")
         raise InputError(f"{where}: {column}", f"expected an ISO 8601 UTC time like 2026-01-05T14:03:00Z, got {text!r}")
     tz = (m.group(5) or "Z").upper()
-    dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{m.group(3) or ':00'}{'+00:00' if tz == 'Z' else tz}")
-    return dt.astimezone(timezone.utc)        # fractions of a second dropped: the clock ticks in seconds
+    try:
+        dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{m.group(3) or ':00'}{'+00:00' if tz == 'Z' else tz}")
+        return dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as e:          # 2026-02-30, 25:00, +99:99, year 0 or 9999 shifted
+        why = "its UTC offset is not within 24 hours" if "offset" in str(e) else e
+        raise InputError(f"{where}: {column}", f"{text.strip()!r} is not a real instant ({why}); expected an ISO "
+                                               "8601 UTC time like 2026-01-05T14:03:00Z") from None        # fractions of a second dropped: the clock ticks in seconds
 
 
 def number(where: str, column: str, text: str) -> str:
@@ -121,18 +128,23 @@ def money(where: str, column: str, text: str) -> int | None:
         return None
     if re.match(r"^-?\d+,\d+$", t):
         raise InputError(f"{where}: {column}", f"{t!r} has a decimal comma (a spreadsheet's locale); {RESAVE}")
+    if len(t) > 40:
+        raise InputError(f"{where}: {column}", f"expected an amount like 0.11, got {clip(t)!r}")
     try:
-        return parse_money(t)
+        units = parse_money(t)
     except MoneyError as e:
         raise InputError(f"{where}: {column}", str(e)) from None
+    if abs(units) > MAX_AMOUNT:                   # 1e999: no call costs that, and the sums would overflow
+        raise InputError(f"{where}: {column}", f"{t!r} is not an amount a call is charged")
+    return units
 
 
 def seconds(where: str, text: str) -> int:
     t = text.strip()
     if t.endswith(".0"):
         t = t[:-2]
-    if not t.isdigit():
-        raise InputError(f"{where}: Duration Seconds", f"expected a whole number of seconds, got {text!r}")
+    if not (t.isascii() and t.isdigit()) or len(t) > 12:       # not '³', '３００' or 5,000 digits
+        raise InputError(f"{where}: Duration Seconds", f"expected a whole number of seconds, got {clip(text)!r}")
     n = int(t)
     if n > MAX_CALL_SECONDS:
         raise InputError(f"{where}: Duration Seconds", f"{n} s is longer than a day ({MAX_CALL_SECONDS} s): "

@@ -41,6 +41,10 @@ def read_csv(doc: Text) -> tuple[str, list[tuple[str, int, dict[str, str]]]]:
     if {h.lower() for h in header} & DIRECT_ROUTING_HEADERS:
         raise direct_routing_message(doc.name)
     names = [canonical(h) for h in header]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise InputError(f"{doc.name}:{first + 1}", f"column {twice[0]!r} appears more than once in the header "
+                                                    "(under this or another of its names); keep one")
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(f"{doc.name}:{first + 1}", f"not a PSTN usage report: missing column(s) {', '.join(missing)}; "

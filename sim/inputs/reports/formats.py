@@ -41,6 +41,8 @@ def direct_routing_message(name: str) -> InputError:
 
 def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     """A file -> its documents, and the names of members skipped (with why)."""
+    if path.exists() and not path.is_file():       # a FIFO blocks, /dev/zero never ends
+        raise InputError(str(path), "cannot read the usage report: not a regular file (a device, pipe or socket)")
     try:
         data = path.read_bytes()
     except OSError as e:

@@ -48,6 +48,9 @@ def _load(doc: Text, text: str, line: int):
     except json.JSONDecodeError as e:
         where = f"{doc.name}:{line}:{e.colno}" if line else f"{doc.name}:{e.lineno}:{e.colno}"
         raise InputError(where, f"not valid JSON ({e.msg})") from None
+    except RecursionError:
+        raise InputError(f"{doc.name}:{line}" if line else doc.name,
+                         "not Graph getPstnCalls JSON: arrays or objects nested too deeply") from None
 
 
 def _record(doc: Text, where: str, n: int, row) -> tuple[str, int, dict[str, str]]:
