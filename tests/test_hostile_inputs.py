@@ -146,3 +146,23 @@ def test_rate_card_field_past_the_csv_limit(tmp_path, capsys):
     rates = "currency,USD\nkind,country,per_minute,connection_fee\noutbound,US,0.02,0\noutbound,GB," + "1" * 200_000 + ",0\n"
     err = validate_bad(capsys, setup(tmp_path, BASE, rates=rates))
     assert "rates.csv:4" in err and "field limit" in err
+
+
+@pytest.mark.parametrize("start,expect", [
+    ("0001-01-01T00:00:00Z", ["start", "year from 1970"]),
+    ("9999-12-31T00:00:00Z", ["start", "year from 1970"]),
+    (12345, ["start", "ISO 8601", "12345"]),
+], ids=["year 1", "year 9999", "a number"])
+def test_start_out_of_range(tmp_path, capsys, start, expect):
+    """Years 1 and 9999 overflowed the calendar (OverflowError, exit 1); 12345 was 1970-01-01T03:25:45."""
+    err = validate_bad(capsys, setup(tmp_path, with_("start", start)))
+    for fragment in expect:
+        assert fragment in err, (fragment, err)
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01"])
+def test_fit_start_out_of_range(tmp_path, capsys, start):
+    """9999-12-31 overflowed (exit 1); 0001-01-01 was blamed on a temporary file, not on --start."""
+    report = Path(__file__).parent / "data" / "reports" / "export-2025.csv"
+    err = bad(capsys, ["fit", str(report), "--out", str(tmp_path / "f.yaml"), "--start", start])
+    assert err.startswith("error: --start: expected a year from 1970"), err

@@ -65,11 +65,15 @@ def _refuse_foreign(out: Path) -> None:
 def _start(text: str | None, default: datetime) -> datetime:
     if text is None:
         return default
+    from sim.inputs.scenario import MAX_YEAR, MIN_YEAR
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise InputError("--start", f"expected an ISO 8601 instant like 2026-04-01T00:00:00Z, got {text!r}") from None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise InputError("--start", f"expected a year from {MIN_YEAR} to {MAX_YEAR}, got {text!r}")
+    return dt
 
 
 def _policies(path: Path | None) -> list[dict]:

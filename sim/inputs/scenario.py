@@ -7,6 +7,7 @@ Amounts become exact integers of ten-thousandths (models.money).
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +22,7 @@ from sim.errors import InputError
 
 from .spec_base import MAX_AMOUNT, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country, shares
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
-from .yamlfile import clip, describe_validation_error, model_keys, read_yaml
+from .yamlfile import clip, describe_validation_error, shown, model_keys, read_yaml
 from .sweep import SweepSpec
 
 
@@ -238,6 +239,9 @@ class PolicySpec(Strict):
         return out + [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(self.top_ups)]
 
 
+MIN_YEAR, MAX_YEAR = 1970, 9000
+
+
 def _utc(v):
     if isinstance(v, datetime):
         return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
@@ -259,6 +263,20 @@ class Scenario(Strict):
     sweep: SweepSpec | None = None          # candidates for `sweep` and `optimise` (sim/inputs/sweep.py)
 
     _start_utc = field_validator("start", mode="after")(lambda cls, v: _utc(v))
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start_text(cls, v):
+        if isinstance(v, (int, float, Decimal)):    # pydantic would read 12345 as seconds after 1970
+            raise ValueError(f"expected an ISO 8601 UTC instant like 2026-01-01T00:00:00Z, got {shown(v)}")
+        return v
+
+    @field_validator("start", mode="after")
+    @classmethod
+    def _start_range(cls, v):
+        if not MIN_YEAR <= v.year <= MAX_YEAR:      # the calendar ends at 9999: lots expire a year on
+            raise ValueError(f"expected a year from {MIN_YEAR} to {MAX_YEAR}, got {v.isoformat()}")
+        return v
 
     @model_validator(mode="after")
     def _checks(self):
