@@ -166,3 +166,35 @@ def test_fit_start_out_of_range(tmp_path, capsys, start):
     report = Path(__file__).parent / "data" / "reports" / "export-2025.csv"
     err = bad(capsys, ["fit", str(report), "--out", str(tmp_path / "f.yaml"), "--start", start])
     assert err.startswith("error: --start: expected a year from 1970"), err
+
+
+REPORT = Path(__file__).parent / "data" / "reports" / "export-2025.csv"
+ACTIVE_USERS = "User principal name,Display name,Licenses,Usage location\nalice@contoso.com,Alice,Microsoft 365 E5,US\n"
+
+
+@pytest.mark.parametrize("data,expect", [
+    (ACTIVE_USERS.replace("Alice,", "Al\xefce,").encode("latin-1"), ["users.csv:2:", "not UTF-8"]),
+    (ACTIVE_USERS.encode("utf-16"), ["users.csv:1:1", "not UTF-8"]),
+    (ACTIVE_USERS.replace("Alice,", "A" * 200_000 + ",").encode(), ["users.csv", "field limit"]),
+], ids=["Latin-1", "UTF-16", "200 kB field"])
+def test_fit_licences_file_faults(tmp_path, capsys, data, expect):
+    """UnicodeDecodeError / _csv.Error from the Active users export (exit 1)."""
+    (tmp_path / "users.csv").write_bytes(data)
+    err = bad(capsys, ["fit", str(REPORT), "--out", str(tmp_path / "f.yaml"), "--licences", str(tmp_path / "users.csv")])
+    for fragment in expect:
+        assert fragment in err, (fragment, err)
+
+
+def test_fit_policies_file_not_utf8(tmp_path, capsys):
+    """UnicodeDecodeError (exit 1)."""
+    (tmp_path / "pol.yaml").write_bytes("policies:\n  - name: caf\xe9\n".encode("latin-1"))
+    err = bad(capsys, ["fit", str(REPORT), "--out", str(tmp_path / "f.yaml"), "--policies", str(tmp_path / "pol.yaml")])
+    assert "pol.yaml:2:" in err and "not UTF-8" in err
+
+
+def test_fit_out_under_a_file(tmp_path, capsys):
+    """FileExistsError from mkdir (exit 1); the file is left as it was."""
+    (tmp_path / "afile").write_text("mine")
+    err = bad(capsys, ["fit", str(REPORT), "--out", str(tmp_path / "afile" / "f.yaml")])
+    assert err.startswith("error: --out:") and "afile" in err
+    assert (tmp_path / "afile").read_text() == "mine"

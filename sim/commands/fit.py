@@ -7,8 +7,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import yaml
-
 from sim.errors import InputError
 
 EXIT_OK = 0
@@ -79,13 +77,28 @@ def _start(text: str | None, default: datetime) -> datetime:
 def _policies(path: Path | None) -> list[dict]:
     if path is None:
         return [{"name": "postpay", "billing": "postpay"}]
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(str(path), f"cannot read the policies file ({e.__class__.__name__})") from None
+    from sim.inputs.yamlfile import read_yaml
+    data = read_yaml(path, "policies file")         # names the line of a bad byte or a YAML fault
     if not isinstance(data, dict) or not isinstance(data.get("policies"), list) or not data["policies"]:
         raise InputError(f"{path}: policies", "expected a scenario with a non-empty `policies:` list")
     return data["policies"]
+
+
+def _active_users(read, path: Path):
+    """The Active users export, its faults (not UTF-8, a field past csv's limit) named by line."""
+    import csv
+    try:
+        return read(path)
+    except UnicodeDecodeError:
+        from sim.inputs.yamlfile import decode_error, read_input
+        data = read_input(path, "licences file")
+        try:
+            data.decode("utf-8-sig")            # the stream's error counts from its chunk: find the byte
+        except UnicodeDecodeError as e:
+            raise decode_error(path, data, e) from None
+        raise
+    except csv.Error as e:
+        raise InputError(str(path), f"not a readable CSV file ({e})") from None
 
 
 def _rel(target: Path, folder: Path) -> str:
@@ -115,9 +128,12 @@ def cmd_fit(args) -> int:
     sources = [str(p) for p in args.reports]
     rows, _ = read_calls(args.reports)
     calls = calls_of(rows)
-    licence_file = (args.licences, read_active_users(args.licences)) if args.licences else None
+    licence_file = (args.licences, _active_users(read_active_users, args.licences)) if args.licences else None
     f = fit(calls, licence_file, ", ".join(sources))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError("--out", f"cannot create the folder of {out} ({e.strerror or e})") from None
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-._") or "fitted"
     start = _start(args.start, calls.start + timedelta(days=calls.days))
     doc = scenario_doc(f, name[:80], start, args.days, _rel(args.rates or PROJECT_CARD, out.parent), _policies(args.policies))
