@@ -198,3 +198,26 @@ def test_fit_out_under_a_file(tmp_path, capsys):
     err = bad(capsys, ["fit", str(REPORT), "--out", str(tmp_path / "afile" / "f.yaml")])
     assert err.startswith("error: --out:") and "afile" in err
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+SWEEP = {"base": "p", "grid": {"initial_funds": [50, 100]}}
+
+
+@pytest.mark.parametrize("command", [["sweep"], ["optimise", "--minimise", "credits_purchased",
+                                                  "--subject-to", "calls_blocked<=1"]])
+@pytest.mark.parametrize("option", [["-r", "0"], ["--max-replications", "0"]], ids=["-r 0", "--max-replications 0"])
+def test_zero_replications_are_refused_not_defaulted(tmp_path, capsys, command, option):
+    """0 was read as 'not given' and ran the default 10 (sweep) / 8 or 160 (optimise)."""
+    if command == ["sweep"] and option[0] == "--max-replications":
+        pytest.skip("sweep has no --max-replications")
+    path = setup(tmp_path, {**BASE, "sweep": SWEEP})
+    err = bad(capsys, [*command, str(path), "--out", str(tmp_path / "out"), *option])
+    assert f"error: {'--replications' if option[0] == '-r' else option[0]}: expected a whole number >= 1" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_sweep_range_past_decimal_arithmetic(tmp_path, capsys):
+    """decimal.Overflow (exit 1)."""
+    sweep = {"base": "p", "grid": {"initial_funds": {"from": "1e999999", "to": "1e999999", "step": 1}}}
+    err = bad(capsys, ["sweep", str(setup(tmp_path, {**BASE, "sweep": sweep})), "--out", str(tmp_path / "out")])
+    assert "sweep.grid.initial_funds" in err and "finite numbers below" in err

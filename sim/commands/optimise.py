@@ -94,8 +94,8 @@ def cmd_optimise(args) -> int:
 
     t0 = time.perf_counter()
     objective, constraints = parse_problem(args)
-    first = args.replications or FIRST_ROUND
-    most = args.max_replications or max(MAX_REPLICATIONS, first)
+    first = FIRST_ROUND if args.replications is None else args.replications
+    most = max(MAX_REPLICATIONS, first) if args.max_replications is None else args.max_replications
     check_replications(first)
     check_replications(most, "--max-replications")
     if first < 2:

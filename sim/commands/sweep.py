@@ -59,7 +59,7 @@ def cmd_sweep(args) -> int:
     from sim.parallel.runner import Job, run_replications
 
     t0 = time.perf_counter()
-    reps = args.replications or DEFAULT_REPLICATIONS
+    reps = DEFAULT_REPLICATIONS if args.replications is None else args.replications
     check_replications(reps)
     space = load_space(args)
     out = args.out or Path("results") / f"{space.scenario.name}-sweep"

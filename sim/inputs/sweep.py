@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.errors import InputError
 
 MAX_CANDIDATES = 10_000
+MAX_VALUE = 10**12           # 1e999999 overflowed Decimal arithmetic (exit 1)
 
 
 class RangeSpec(BaseModel):
@@ -24,6 +25,8 @@ class RangeSpec(BaseModel):
 
     @model_validator(mode="after")
     def _order(self):
+        if not all(x.is_finite() and abs(x) < MAX_VALUE for x in (self.start, self.to, self.step)):
+            raise ValueError(f"from, to and step must be finite numbers below {MAX_VALUE:,}")
         if self.to < self.start:
             raise ValueError(f"`to` ({self.to}) must not be below `from` ({self.start})")
         if (self.to - self.start) / self.step >= MAX_CANDIDATES:
