@@ -73,7 +73,7 @@ def test_nan_inf_and_huge_numbers_are_refused_at_their_key(tmp_path, capsys, key
 
 
 @pytest.mark.parametrize("key,value,expect", [
-    ("policies.0.initial_funds", 10**15, ["policies.0.initial_funds", "at most 1000000000.0000"]),
+    ("policies.0.initial_funds", 10**15, ["policies.0.initial_funds", "at most 200000000000000.0000"]),
     ("policies.0.initial_funds", "1e999", ["policies.0.initial_funds", "at most"]),
     ("switches", {"minimum_purchase": "1e999"}, ["switches.minimum_purchase", "at most"]),
     ("rates", {"outbound": {"US": "1e30"}}, ["rates.outbound.US.per_minute", "at most 1000.0000"]),

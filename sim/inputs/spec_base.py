@@ -9,9 +9,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from .countries import country_problem
 
-# Amounts in ten-thousandths (models.money). Past these the engine's 64-bit sums could overflow:
-# a purchase or minimum of 1,000,000,000.00, a rate or connection fee of 1,000.0000.
-MAX_AMOUNT = 10**9 * 10_000
+# Amounts in ten-thousandths (models.money). Past these the engine's 64-bit sums overflow (one
+# amount of 1e15 does): a purchase or minimum of 200,000,000,000,000, a rate or fee of 1,000.0000.
+MAX_AMOUNT = 2 * 10**14 * 10_000
 MAX_RATE_AMOUNT = 1000 * 10_000
 
 
