@@ -113,3 +113,26 @@ def test_force_never_deletes_outside_the_folder_whatever_the_manifest_says(tmp_p
     assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--force"]) == 0
     assert (tmp_path / "precious.txt").read_text() == "mine"
     assert (out / "deep" / "er" / "notes.txt").read_text() == "mine too"
+
+
+def test_a_huge_foreign_folder_is_refused_without_walking_all_of_it(tmp_path, capsys, monkeypatch):
+    """`--out /` once listed every file on the disk (and died on /proc). The check stops after
+    FOREIGN_SHOWN foreign entries and says there are more; nothing is changed."""
+    import os
+
+    import sim.outputs.folder as folder
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    for d in range(5):
+        for f in range(10):
+            (out / f"d{d}").mkdir(parents=True, exist_ok=True)
+            (out / f"d{d}" / f"f{f}.txt").write_text("mine")
+    before = snapshot(out)
+    monkeypatch.setattr(folder, "FOREIGN_SHOWN", 12)
+    scans = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(folder.os, "scandir", lambda p: scans.append(p) or real_scandir(p))
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert "it holds d0, d0/f0.txt, d0/f1.txt and 9+ more" in err and "Traceback" not in err
+    assert len(scans) <= 3                   # out, d0, d1: not the other three folders
+    assert snapshot(out) == before

@@ -27,20 +27,41 @@ def inert(text: str) -> str:
 MANIFEST = "manifest.json"
 
 
-def _entries(folder: Path) -> set[str]:
-    """Every file and folder under `folder`, as POSIX paths relative to it."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+FOREIGN_SHOWN = 1000       # foreign entries listed at most (`--out /` must not walk the whole disk)
 
 
 def foreign_entries(folder: Path) -> list[str]:
-    """What in an existing results folder this project did not write (per its manifest)."""
+    """What in an existing results folder this project did not write (per its manifest), as
+    POSIX paths relative to it, sorted; the first FOREIGN_SHOWN found when there are more."""
     try:
         listed = set(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"])
     except (OSError, ValueError, KeyError, TypeError):
         listed = set()          # no (readable) manifest: nothing in it is known to be ours
-    ours = listed | {MANIFEST} if listed else set()
-    ours |= {str(d) for f in ours for d in PurePosixPath(f).parents} - {"."}
-    return sorted(_entries(folder) - ours)
+    ours = {f for f in listed if isinstance(f, str)} | {MANIFEST} if listed else set()
+    dirs = {str(d) for f in ours for d in PurePosixPath(f).parents} - {"."}
+    foreign: list[str] = []
+
+    def walk(rel: str) -> None:
+        try:
+            children = sorted(os.scandir(folder / rel), key=lambda e: e.name)
+        except OSError as e:
+            if rel and rel not in dirs:
+                return                  # a folder of the user's that cannot be read: named already
+            raise InputError(f"--out {folder}", f"cannot read {rel or 'it'} ({e.strerror or e.__class__.__name__}); "
+                                                "name another folder") from None
+        for e in children:
+            if len(foreign) >= FOREIGN_SHOWN:
+                return
+            r = f"{rel}/{e.name}" if rel else e.name
+            is_dir = e.is_dir(follow_symlinks=False)
+            if r not in dirs or not is_dir:
+                if r not in ours or is_dir:
+                    foreign.append(r)
+            if is_dir:
+                walk(r)
+
+    walk("")
+    return sorted(foreign)
 
 
 def check_out_folder(final: Path, force: bool = False) -> None:
@@ -54,7 +75,8 @@ def check_out_folder(final: Path, force: bool = False) -> None:
         raise InputError(f"--out {final}", "exists and is not a folder; name a folder")
     foreign = foreign_entries(final)
     if foreign and not force:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        more = f"{len(foreign) - 3}{'+' if len(foreign) >= FOREIGN_SHOWN else ''}"
+        shown = ", ".join(foreign[:3]) + (f" and {more} more" if len(foreign) > 3 else "")
         raise InputError(f"--out {final}", f"not a results folder this project wrote: it holds {shown}; "
                                            "nothing was changed. Name another --out, or add --force to write "
                                            "the results into it and keep those files")
