@@ -99,8 +99,17 @@ def _sweep_options(cmd, default_out: str) -> None:
     cmd.add_argument("--verbose", "-v", action="store_true", dest="sub_verbose", help="same as the global --verbose")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Command-line mistakes as one line naming the option and what is expected (exit 2), not
+    argparse's usage block: the usage is one `--help` away. Subcommands' parsers are of this
+    class too (add_subparsers makes its parsers of the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="run_sim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulate a Microsoft Teams PSTN tenant and its Communications Credits billing\n"
                     "under one or more funding policies, and compare them.",

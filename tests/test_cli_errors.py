@@ -204,3 +204,18 @@ def test_the_command_line_itself_exits_2_without_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "policies.0.initial_funds" in proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["run", "S.yaml", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+    (["run", "S.yaml", "-r", "x"], "invalid int value: 'x'"),
+    (["run", "S.yaml", "-q", "-v"], "--quiet and --verbose exclude each other"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run"], "required: SCENARIO.yaml"),
+])
+def test_a_command_line_mistake_is_one_line_naming_the_option(argv, named, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and "--help" in err and "usage:" not in err, err
