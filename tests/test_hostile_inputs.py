@@ -221,3 +221,30 @@ def test_sweep_range_past_decimal_arithmetic(tmp_path, capsys):
     sweep = {"base": "p", "grid": {"initial_funds": {"from": "1e999999", "to": "1e999999", "step": 1}}}
     err = bad(capsys, ["sweep", str(setup(tmp_path, {**BASE, "sweep": sweep})), "--out", str(tmp_path / "out")])
     assert "sweep.grid.initial_funds" in err and "finite numbers below" in err
+
+
+@pytest.mark.parametrize("key,value,expect", [
+    ("days", True, ["days: expected a number, got true"]),
+    ("policies.0.initial_funds", True, ["policies.0", "initial_funds: expected a number, got true"]),
+    ("tenant.users.0.number", "hello", ["tenant.users.0.number", "E.164"]),
+    ("tenant.users.0.number", "+1", ["tenant.users.0.number", "E.164"]),
+    ("tenant.toll_free_numbers", [{"number": "+18885550100"}, {"number": "+1 888 555 0100"}],
+     ["toll_free_numbers.1.number: +18885550100 is also toll_free_numbers.0.number"]),
+    ("tenant.domain", "", ["tenant.domain", "expected a domain like contoso.com"]),
+    ("tenant.domain", "a b", ["tenant.domain", "no spaces"]),
+], ids=["days true", "funds true", "user number hello", "user number +1", "toll-free number twice", "empty domain",
+        "domain with a space"])
+def test_values_that_were_silently_accepted(tmp_path, capsys, key, value, expect):
+    """`days: true` ran 1 day; a user's number 'hello' went into the CDR as written; the same
+    toll-free number twice made two services of one; an empty domain generated UPNs like x@."""
+    err = validate_bad(capsys, setup(tmp_path, with_(key, value)))
+    for fragment in expect:
+        assert fragment in err, (fragment, err)
+
+
+def test_a_sweep_value_listed_twice(tmp_path, capsys):
+    """[50, 50.00] made two identical candidates (each run, compared, reported twice)."""
+    path = setup(tmp_path, {**BASE, "sweep": {"base": "p", "grid": {"initial_funds": [50, 100, "50.00"]}}})
+    err = bad(capsys, ["sweep", str(path), "-r", "2", "--out", str(tmp_path / "out")])
+    assert "sweep.grid.initial_funds: values 1 and 3 (50 and 50.00) make the same policy" in err, err
+    assert not (tmp_path / "out").exists()

@@ -86,6 +86,17 @@ class SwitchesSpec(Strict):
     first_month_allowance: Literal["full", "pro_rata"] = "full"
 
 
+def _e164(v):
+    v = str(v)
+    try:
+        parsed = phonenumbers.parse(v, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"expected an E.164 number like +18885550100, got {v!r}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"not a possible phone number: {v!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 class UserSpec(Strict):
     upn: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     country: Country
@@ -95,6 +106,8 @@ class UserSpec(Strict):
     number: str | None = None
     timezone: Timezone | None = None                    # default: from the number's area code, else the country's
     outbound_calls_per_day: float | None = Field(None, ge=0, le=MAX_RATE)   # default: traffic.user_outbound_calls_per_day
+
+    _number_e164 = field_validator("number", mode="before")(lambda cls, v: v if v is None else _e164(v))
 
 
 class GenerateSpec(Strict):
@@ -121,21 +134,11 @@ class TollFreeSpec(Strict):
     def _orig(cls, v):
         return v if v is None else shares(v, "origins")
 
-    @field_validator("number", mode="before")
-    @classmethod
-    def _e164(cls, v):
-        v = str(v)
-        try:
-            parsed = phonenumbers.parse(v, None)
-        except phonenumbers.NumberParseException:
-            raise ValueError(f"expected an E.164 number like +18885550100, got {v!r}") from None
-        if not phonenumbers.is_possible_number(parsed):
-            raise ValueError(f"not a possible phone number: {v!r}")
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    _number_e164 = field_validator("number", mode="before")(lambda cls, v: _e164(v))
 
 
 class TenantSpec(Strict):
-    domain: str = "contoso.com"
+    domain: str = "contoso.com"             # what follows the @ of generated UPNs
     users: list[UserSpec] = []
     generate: list[GenerateSpec] = []
     toll_free_numbers: list[TollFreeSpec] = []
@@ -146,6 +149,13 @@ class TenantSpec(Strict):
     replay_allow_empty: bool = False
     replay_ucap_out: Literal["row_user", "credits"] = "row_user"
 
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v):
+        if not v or any(c.isspace() or c == "@" for c in v):
+            raise ValueError(f"expected a domain like contoso.com (no spaces, no @), got {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _unique(self):
         seen = set()
@@ -153,6 +163,11 @@ class TenantSpec(Strict):
             if u.upn.lower() in seen:
                 raise ValueError(f"users.{i}.upn: {u.upn} is listed twice")
             seen.add(u.upn.lower())
+        numbers: dict[str, str] = {}        # a number rings one user or one service
+        for where, number in [(f"users.{i}.number", u.number) for i, u in enumerate(self.users)] + [
+                (f"toll_free_numbers.{i}.number", x.number) for i, x in enumerate(self.toll_free_numbers)]:
+            if number is not None and numbers.setdefault(number, where) != where:
+                raise ValueError(f"{where}: {number} is also {numbers[number]}")
         if self.replay_users == "infer" and not self.replay_default_licences:
             raise ValueError("replay_users: infer needs tenant.replay_default_licences")
         return self

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from .countries import country_problem
 
@@ -18,6 +19,24 @@ MAX_RATE_AMOUNT = 1000 * 10_000
 class Strict(BaseModel):
     # .nan / .inf are not numbers a scenario means: refused at their key (they passed `ge=0` checks).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data):
+        """YAML's true / false are not numbers: pydantic would read `days: true` as 1."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if isinstance(data.get(name), bool) and _numeric(field.annotation):
+                    raise ValueError(f"{name}: expected a number, got {str(data[name]).lower()}")
+        return data
+
+
+def _numeric(annotation) -> bool:
+    """int or float, or an optional one (Annotated types arrive here as their base type)."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return get_origin(annotation) in (Union, UnionType) and bool not in args and any(a in (int, float) for a in args)
 
 
 def _country(value):

@@ -116,7 +116,9 @@ def candidates(scenario, path) -> list[tuple[str, dict, object]]:
     minimum = scenario.switches.minimum_purchase
     width = len(str(n))
     out = []
-    for k, combo in enumerate(itertools.product(*grid.values())):
+    seen: dict[str, tuple] = {}             # each candidate's policy (less its name) -> its values
+    for k, position in enumerate(itertools.product(*(range(len(v)) for v in grid.values()))):
+        combo = tuple(values[i] for values, i in zip(grid.values(), position))
         doc = copy.deepcopy(base) | {"name": f"{spec.base}-{k + 1:0{width}d}"}
         for key, value in zip(grid, combo):
             _set(doc, key.split("."), value, PolicySpec, f"{path}: sweep.grid.{key}")
@@ -132,6 +134,11 @@ def candidates(scenario, path) -> list[tuple[str, dict, object]]:
                 raise InputError(f"{path}: sweep.grid.{swept}" if swept != "base" else f"{path}: sweep.base",
                                  f"a purchase must be at least the minimum_purchase {minimum / 10000:.2f}, "
                                  f"got {amount / 10000:.2f} ({key})")
+        twin = seen.setdefault(policy.model_dump_json(exclude={"name"}), position)
+        if twin is not position:            # a value listed twice (20 and 20.00 alike) would run twice
+            key, a, b = next((g, a, b) for g, a, b in zip(grid, twin, position) if a != b)
+            raise InputError(f"{path}: sweep.grid.{key}", f"values {a + 1} and {b + 1} ({grid[key][a]} and "
+                                                          f"{grid[key][b]}) make the same policy: list each value once")
         out.append((doc["name"], dict(zip(grid, combo)), policy))
     return out
 
