@@ -47,6 +47,20 @@ class Payer:
     dialout_policy: str = "any"
 
 
+def payer_classes(payers) -> tuple[list[int], list[int]]:
+    """Payers alike for billing: a route depends on its payer only through country, licences and
+    dial-out policy (R2, R3, R6). Each payer's class, and the first payer of each class."""
+    classes: dict[tuple, int] = {}
+    of: list[int] = []
+    first: list[int] = []
+    for i, p in enumerate(payers):
+        c = classes.setdefault((p.country, p.licences, p.dialout_policy), len(first))
+        if c == len(first):
+            first.append(i)
+        of.append(c)
+    return of, first
+
+
 @dataclass(slots=True)
 class Route:
     """Everything about a (payer, kind, country) that doesn't change during a run."""

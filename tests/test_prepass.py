@@ -474,3 +474,30 @@ def test_property_planned_path_equals_the_exact_loop():
         check()
     print(seen)
     assert seen["planned"] > 0 and seen["replan"] > 0 and seen["alerts"] > 20, seen
+
+
+def test_routes_are_resolved_once_per_class_of_payer():
+    """R2, R3, R6: a route depends on its payer only through country, licences and dial-out
+    policy, so the pre-pass resolves one per (class of payer, kind, country) present: three
+    payers alike share their routes, a fourth with another dial-out policy has its own, and the
+    tenant (toll-free) is a class of its own."""
+    from models.account import Account, payer_classes
+    payers = [payer(PLAN_CREDITS, "US") for _ in range(3)] + [payer(PLAN_CREDITS, "US", "domestic")]
+    assert payer_classes(payers) == ([0, 0, 0, 1], [0, 3])
+    a = attempts([(k * 60, OUT, p, c, 120) for k, (p, c) in enumerate(
+        [(0, US), (1, US), (2, GB), (3, GB), (1, GB), (3, US)])] + [(600, UCAP_IN, TENANT, US, 60)])
+    resolved = []
+    original = Account.route
+
+    def counting(self, p, kind, country):
+        resolved.append((p, kind, country))
+        return original(self, p, kind, country)
+
+    with mock.patch.object(Account, "route", counting):
+        _, routes, route_of = prepass._route_table(world(payers), Policy("p", PREPAID, 0), a)
+    assert sorted(resolved) == sorted([(0, OUT, "US"), (0, OUT, "GB"), (3, OUT, "GB"), (3, OUT, "US"),
+                                       (TENANT, UCAP_IN, "US")])
+    assert len(routes) == 5 and len(set(route_of.tolist())) == 5
+    assert route_of[0] == route_of[1] and route_of[2] == route_of[4] != route_of[3]
+    # why the dial-out policy is part of the class: "domestic" blocks the call to GB (R6)
+    assert routes[route_of[2]].block is None and routes[route_of[3]].block == "dialout_policy"

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.account import Account, pool_alert
+from models.account import Account, payer_classes, pool_alert
 from models.calls import FUNDING_REASONS, Reason
+
+from sim.inputs.attempts import TENANT
 
 from .world import new_pools
 
@@ -118,33 +120,25 @@ def forget(attempts=None) -> None:
 
 
 def _route_table(world, policy, attempts):
+    """The routes attempts take, and each attempt's index into them. A route depends on its payer
+    only through country, licences and dial-out policy (R2, R3, R6): payers alike form a class
+    (a tenant-year's 10,000 users are a handful), and each (class, kind, country) present is
+    resolved once."""
     pools = new_pools(world)
     scratch = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                       lambda *a: None, lambda: 0.0, False)
+    of, first = payer_classes(world.payers)
+    class_of = np.array([0] + [c + 1 for c in of], np.int64)     # per payer + 1; class 0: the tenant
+    payer_of_class = [TENANT] + first
     nc = max(len(attempts.countries), 1)
-    # (payer + 1, kind, country) as one dense int: ranks of the keys present, without sorting 10M of them
-    key = ((attempts.payer.astype(np.int64) + 1) * 16 + attempts.kind) * nc + attempts.country
-    size = (len(world.payers) + 1) * 16 * nc
-    if size <= 1 << 26:
-        present = np.zeros(size, bool)
-        present[key] = True
-        ukeys = np.flatnonzero(present)
-        inv = (np.cumsum(present, dtype=np.int32) - 1)[key]
-    else:
-        ukeys, inv = np.unique(key, return_inverse=True)
-        inv = inv.reshape(-1).astype(np.int32)
-    # A route depends on its payer only through country, licences and dial-out policy (R2, R3,
-    # R6): payers alike share one resolution (a tenant-year has ~69,000 keys, far fewer kinds of user)
-    alike: dict[tuple, object] = {}
-    routes = []
-    for k in ukeys.tolist():
-        payer, kind, country = int(k // (16 * nc)) - 1, int(k // nc % 16), attempts.countries[int(k % nc)]
-        p = world.payers[payer] if payer >= 0 else None
-        same = (None if p is None else (p.country, p.licences, p.dialout_policy), kind, country)
-        r = alike.get(same)
-        if r is None:
-            r = alike[same] = scratch.route(payer, kind, country)
-        routes.append(r)
+    # (class, kind, country) as one dense int; the ranks of those present, without sorting 10M keys
+    key = (class_of[attempts.payer.astype(np.int64) + 1] * 16 + attempts.kind) * nc + attempts.country
+    present = np.zeros(len(payer_of_class) * 16 * nc, bool)
+    present[key] = True
+    ukeys = np.flatnonzero(present)
+    inv = (np.cumsum(present, dtype=np.int32) - 1)[key]
+    routes = [scratch.route(payer_of_class[k // (16 * nc)], k // nc % 16, attempts.countries[k % nc])
+              for k in ukeys.tolist()]
     return pools, routes, inv
 
 

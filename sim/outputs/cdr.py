@@ -2,7 +2,6 @@
 built column by column (one numpy / pyarrow operation per column, not a Python loop per row)."""
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -10,7 +9,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.account import Payer
+from models.account import payer_classes
 from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
 
@@ -104,15 +103,12 @@ def _take(texts: pa.Array, idx: np.ndarray) -> pa.Array:
     return texts.take(pa.array(np.asarray(idx, dtype=np.int64)))
 
 
-_ROUTE_FIELDS = tuple(f.name for f in dataclasses.fields(Payer) if f.name != "upn")
-
-
 class CdrCells:
     """What every block of a run's CDR looks up, built once per run: the users' cells, the
     numbers, the per-kind and per-country texts, and the route cells (Domestic/International,
     the capability of a pool-paid or a free call) per payer class, kind and country. A route
-    depends on its payer only through country, licences and dial-out policy (models.account
-    Payer, less the upn), so 10,000 users resolve as a handful of classes."""
+    depends on its payer only through country, licences and dial-out policy
+    (models.account.payer_classes), so 10,000 users resolve as a handful of classes."""
 
     def __init__(self, world, attempts, run):
         self.world, self.attempts, self.account = world, attempts, run.account
@@ -139,17 +135,9 @@ class CdrCells:
         self.call_type = _texts([CALL_TYPE.get(k, "") for k in kinds])
         self.direction = _texts(["Inbound" if k in INBOUND else "Outbound" for k in kinds])
         self.number_type = _texts([_number_type(k) if k is not None else "" for k in kinds])
-        classes: dict = {}
-        rep = [TENANT]                    # class 0: the tenant (payer -1); then one per distinct payer
-        of = [0]
-        for i, p in enumerate(world.payers):
-            key = tuple(getattr(p, f) for f in _ROUTE_FIELDS)
-            if key not in classes:
-                classes[key] = len(rep)
-                rep.append(i)
-            of.append(classes[key])
-        self.class_rep = rep
-        self.class_of = np.array(of, np.int64)
+        of, first = payer_classes(world.payers)
+        self.class_rep = [TENANT] + first           # class 0: the tenant (payer -1)
+        self.class_of = np.array([0] + [c + 1 for c in of], np.int64)
         self._routes: dict[int, tuple[bool, str, str]] = {}
 
     def routes(self, payer, kind, country):
