@@ -6,7 +6,7 @@ Amounts become exact integers of ten-thousandths (models.money).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,7 +20,7 @@ from models.money import MoneyError, format_money, parse_money
 
 from sim.errors import InputError
 
-from .spec_base import MAX_AMOUNT, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country, shares
+from .spec_base import MAX_AMOUNT, MAX_FUNDS, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country, shares
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
 from .yamlfile import clip, describe_validation_error, shown, model_keys, read_yaml
 from .sweep import SweepSpec
@@ -253,6 +253,26 @@ class PolicySpec(Strict):
             out.append(("auto_recharge.amount", self.auto_recharge.amount))
         return out + [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(self.top_ups)]
 
+    def funds_problem(self, start: datetime, days: int) -> str | None:
+        """Why the lots could hold more than the ledger's 64-bit columns do over the run (initial
+        funds and every top-up, a monthly one in each month it falls in), or None."""
+        most = self.initial_funds + sum(t.amount * (1 if t.at else _monthly_count(start, days, t.monthly))
+                                        for t in self.top_ups)
+        if most > MAX_FUNDS:
+            return (f"initial funds and top-ups could add up to {format_money(most)} over {days} days; "
+                    f"the ledger holds at most {format_money(MAX_FUNDS)}")
+        return None
+
+
+def _monthly_count(start: datetime, days: int, day: int) -> int:
+    """How many instants day-of-month `day` 00:00 UTC fall in [start, start + days)."""
+    end, n = start + timedelta(days=days), 0
+    year, month = start.year, start.month
+    while (at := datetime(year, month, day, tzinfo=timezone.utc)) < end:
+        n += at >= start
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return n
+
 
 MIN_YEAR, MAX_YEAR = 1970, 9000
 
@@ -315,6 +335,8 @@ class Scenario(Strict):
                 if amount < minimum:
                     raise ValueError(f"policies.{i}.{key}: a purchase must be at least the minimum_purchase "
                                      f"{minimum / 10000:.2f}, got {amount / 10000:.2f}")
+            if problem := p.funds_problem(self.start, self.days):
+                raise ValueError(f"policies.{i}: {problem}")
         return self
 
     @property

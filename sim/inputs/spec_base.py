@@ -14,6 +14,7 @@ from .countries import country_problem
 # amount of 1e15 does): a purchase or minimum of 200,000,000,000,000, a rate or fee of 1,000.0000.
 MAX_AMOUNT = 2 * 10**14 * 10_000
 MAX_RATE_AMOUNT = 1000 * 10_000
+MAX_FUNDS = 900 * 10**12 * 10_000     # all a policy's purchases together: balances stay in 64 bits
 
 
 class Strict(BaseModel):

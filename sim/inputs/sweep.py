@@ -128,6 +128,8 @@ def candidates(scenario, path) -> list[tuple[str, dict, object]]:
             key, msg = describe_validation_error(e)
             raise InputError(f"{path}: sweep.grid", f"candidate {dict(zip(grid, map(str, combo)))} is not a valid "
                                                     f"policy: {key}: {msg}") from None
+        if problem := policy.funds_problem(scenario.start, scenario.days):
+            raise InputError(f"{path}: sweep.grid", f"candidate {dict(zip(grid, map(str, combo)))}: {problem}")
         for key, amount in policy.purchases():
             if amount < minimum:
                 swept = next((g for g in grid if g == key), None) or "base"
