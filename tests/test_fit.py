@@ -229,3 +229,22 @@ def test_a_toll_free_only_report_still_fits(report, tmp_path):
     doc = yaml.safe_load(out.read_text())
     assert doc["tenant"]["users"] == [] and doc["tenant"]["toll_free_numbers"][0]["calls_per_day"] > 0
     assert main(["validate", str(out), "-q"]) == 0
+
+
+@pytest.mark.parametrize("caller_id", ["+12125550147", "+1206555010"], ids=["one shared line", "not a possible number"])
+def test_users_caller_ids_that_cannot_be_their_numbers(report, tmp_path, caller_id):
+    """Every user's outbound calls show the same Caller ID (a shared line, a caller-ID policy), or
+    one that is no possible number: the fitted scenario gives those users no number (`run` draws
+    one), and it validates; it used to copy them into `number:`, which `validate` refuses."""
+    def rewrite(row):
+        if row[8] == "user_out":
+            row[7] = caller_id
+        return True
+
+    shared = tmp_path / "shared.csv"
+    _write_cdr(report, shared, rewrite)
+    out = tmp_path / "f.yaml"
+    assert main(["fit", str(shared), "--out", str(out), "-q"]) == 0
+    users = yaml.safe_load(out.read_text())["tenant"]["users"]
+    assert len(users) > 1 and not any("number" in u for u in users)
+    assert main(["validate", str(out), "-q"]) == 0

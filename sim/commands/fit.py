@@ -142,9 +142,12 @@ def cmd_fit(args) -> int:
     aside.write_text(text, encoding="utf-8")
     try:
         load(aside, None)            # the scenario must validate as written
-    except InputError:
+    except InputError as e:
         aside.unlink()
-        raise
+        # a fitted scenario that does not validate is this program's fault: say what and where
+        raise InputError(f"--out {out}", f"the fitted scenario would not validate "
+                                         f"({e.where.replace(str(aside), out.name)}: {e.what}); nothing was written"
+                         ) from None
     os.replace(aside, out)
     comparison = simulate_fit(doc, out, calls, args.check) if args.check else None
     report = fit_report(f, sources, str(out), comparison)

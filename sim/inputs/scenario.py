@@ -86,7 +86,8 @@ class SwitchesSpec(Strict):
     first_month_allowance: Literal["full", "pro_rata"] = "full"
 
 
-def _e164(v):
+def e164(v) -> str:
+    """A phone number as E.164 text (`+1 425 555 0100` -> `+14255550100`); ValueError if it is none."""
     v = str(v)
     try:
         parsed = phonenumbers.parse(v, None)
@@ -107,7 +108,7 @@ class UserSpec(Strict):
     timezone: Timezone | None = None                    # default: from the number's area code, else the country's
     outbound_calls_per_day: float | None = Field(None, ge=0, le=MAX_RATE)   # default: traffic.user_outbound_calls_per_day
 
-    _number_e164 = field_validator("number", mode="before")(lambda cls, v: v if v is None else _e164(v))
+    _number_e164 = field_validator("number", mode="before")(lambda cls, v: v if v is None else e164(v))
 
 
 class GenerateSpec(Strict):
@@ -134,7 +135,7 @@ class TollFreeSpec(Strict):
     def _orig(cls, v):
         return v if v is None else shares(v, "origins")
 
-    _number_e164 = field_validator("number", mode="before")(lambda cls, v: _e164(v))
+    _number_e164 = field_validator("number", mode="before")(lambda cls, v: e164(v))
 
 
 class TenantSpec(Strict):

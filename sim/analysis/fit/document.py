@@ -4,21 +4,37 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from sim.inputs.scenario import e164
+
 
 def _num(v: float) -> float:
     return float(f"{float(v):.6g}")
+
+
+def _own_numbers(f) -> list[str | None]:
+    """Each user's number for the scenario: the Caller ID of their calls as E.164, unless it is no
+    possible number or another user or a toll-free number shows it too (a shared line, a caller-ID
+    policy): a scenario's numbers are each one user's or service's, and `run` draws one instead."""
+    def normal(number):
+        try:
+            return e164(number) if number else None
+        except ValueError:
+            return None
+    mine = [normal(u.number) for u in f.users]
+    shown = Counter(mine) + Counter(normal(x["number"]) for x in f.toll_free)
+    return [n if n and shown[n] == 1 else None for n in mine]
 
 
 def scenario_doc(f, name: str, start: datetime, days: int, rates: str, policies: list[dict]) -> dict:
     domains = Counter(u.upn.split("@")[-1].lower() for u in f.users)
     classes = f.classes.rates if f.classes else []
     users = []
-    for u in f.users:
+    for u, number in zip(f.users, _own_numbers(f)):
         entry = {"upn": u.upn, "country": u.country, "licences": u.licences}
         if u.display_name:
             entry["display_name"] = u.display_name
-        if u.number:
-            entry["number"] = u.number
+        if number:
+            entry["number"] = number
         entry["timezone"] = u.tz
         if u.rate_class is not None:
             entry["outbound_calls_per_day"] = _num(classes[u.rate_class].value)
