@@ -255,13 +255,16 @@ class PolicySpec(Strict):
         return out + [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(self.top_ups)]
 
     def funds_problem(self, start: datetime, days: int) -> str | None:
-        """Why the lots could hold more than the ledger's 64-bit columns do over the run (initial
-        funds and every top-up, a monthly one in each month it falls in), or None."""
+        """Why the balance could pass what the ledger's 64-bit columns hold over the run, or None:
+        initial funds, every top-up (a monthly one in each month it falls in) and, with
+        auto-recharge, a balance just under the trigger recharged once more."""
         most = self.initial_funds + sum(t.amount * (1 if t.at else _monthly_count(start, days, t.monthly))
                                         for t in self.top_ups)
+        if self.auto_recharge:
+            most += self.auto_recharge.trigger + self.auto_recharge.amount
         if most > MAX_FUNDS:
-            return (f"initial funds and top-ups could add up to {format_money(most)} over {days} days; "
-                    f"the ledger holds at most {format_money(MAX_FUNDS)}")
+            return (f"initial funds, top-ups and auto-recharge could hold {format_money(most)} over {days} "
+                    f"days; the ledger holds at most {format_money(MAX_FUNDS)}")
         return None
 
 
