@@ -476,7 +476,8 @@ def test_property_planned_path_equals_the_exact_loop():
     assert seen["planned"] > 0 and seen["replan"] > 0 and seen["alerts"] > 20, seen
 
 
-def test_routes_are_resolved_once_per_class_of_payer():
+@pytest.mark.parametrize("dense_keys", [prepass.DENSE_KEYS, 0], ids=["dense table", "sorted"])
+def test_routes_are_resolved_once_per_class_of_payer(dense_keys, monkeypatch):
     """R2, R3, R6: a route depends on its payer only through country, licences and dial-out
     policy, so the pre-pass resolves one per (class of payer, kind, country) present: three
     payers alike share their routes, a fourth with another dial-out policy has its own, and the
@@ -493,6 +494,7 @@ def test_routes_are_resolved_once_per_class_of_payer():
         resolved.append((p, kind, country))
         return original(self, p, kind, country)
 
+    monkeypatch.setattr(prepass, "DENSE_KEYS", dense_keys)
     with mock.patch.object(Account, "route", counting):
         _, routes, route_of = prepass._route_table(world(payers), Policy("p", PREPAID, 0), a)
     assert sorted(resolved) == sorted([(0, OUT, "US"), (0, OUT, "GB"), (3, OUT, "GB"), (3, OUT, "US"),

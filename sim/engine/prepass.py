@@ -34,6 +34,7 @@ from sim.inputs.attempts import TENANT
 from .world import new_pools
 
 INF = np.iinfo(np.int64).max
+DENSE_KEYS = 1 << 26        # route keys ranked in a dense table up to this many, sorted beyond
 REASONS = [Reason.NO_LICENCE, Reason.DIALOUT_POLICY, Reason.POOL_EXHAUSTED, Reason.NO_CREDITS_LICENCE,
            Reason.INSUFFICIENT_FUNDS, Reason.NO_RATE]
 NONE, POOL_EX, NO_CRED, NO_RATE = -1, REASONS.index(Reason.POOL_EXHAUSTED), REASONS.index(Reason.NO_CREDITS_LICENCE), \
@@ -133,10 +134,15 @@ def _route_table(world, policy, attempts):
     nc = max(len(attempts.countries), 1)
     # (class, kind, country) as one dense int; the ranks of those present, without sorting 10M keys
     key = (class_of[attempts.payer.astype(np.int64) + 1] * 16 + attempts.kind) * nc + attempts.country
-    present = np.zeros(len(payer_of_class) * 16 * nc, bool)
-    present[key] = True
-    ukeys = np.flatnonzero(present)
-    inv = (np.cumsum(present, dtype=np.int32) - 1)[key]
+    size = len(payer_of_class) * 16 * nc
+    if size <= DENSE_KEYS:
+        present = np.zeros(size, bool)
+        present[key] = True
+        ukeys = np.flatnonzero(present)
+        inv = (np.cumsum(present, dtype=np.int32) - 1)[key]
+    else:                            # thousands of kinds of payer: sorted instead
+        ukeys, inv = np.unique(key, return_inverse=True)
+        inv = inv.reshape(-1).astype(np.int32)
     routes = [scratch.route(payer_of_class[k // (16 * nc)], k // nc % 16, attempts.countries[k % nc])
               for k in ukeys.tolist()]
     return pools, routes, inv
