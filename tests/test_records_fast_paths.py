@@ -19,21 +19,24 @@ import pytest
 import simpy
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim.engine.planned as planned
+import sim.engine.prepass as prepass
 from models.calls import CallKind
 from models.policy import CARD, POSTPAY, PREPAID, Payment, Policy, Switches
 from models.timeutil import Clock
+from sim.analysis.metrics import metrics_of
 from sim.commands.load import load
 from sim.engine.ahead import CreditHolds
 from sim.engine.funding import EngineAccount
 from sim.engine.loop import simulate
 from sim.engine.traffic import generate
+from sim.inputs.attempts import TENANT, Attempts
 from sim.parallel.runner import TRAFFIC, payment_seed, replication_seed
 from tests.test_blocks import bursts
 from tests.test_metamorphic import SYNTHETIC
-from sim.inputs.attempts import TENANT, Attempts
-from tests.test_properties import ALLOWANCES, COUNTRIES, DAY, HORIZON_DAYS, PAYERS, RATES, START, _totals
+from tests.test_properties import ALLOWANCES, COUNTRIES, DAY, HORIZON_DAYS, PAYERS, RATES, START, _observable, _totals
 
 TOLL_FREE = int(CallKind.UCAP_IN)
 
@@ -142,3 +145,40 @@ def test_records_keep_credit_holds_when_the_exact_loop_bills():
         same_events(world, policy, attempts, 0, seen)
     assert replans["replans"] == 2, replans          # the exact loop billed both runs
     assert seen["holds"] >= 1, seen
+
+
+@pytest.mark.parametrize("journal", ["calls", "increments"])
+def test_property_exact_loop_with_records_and_holds_equals_one_event_per_increment(journal):
+    """The exact loop bills with records and credit holds when the planned path cannot (a Replan,
+    no pre-pass): its ledger logs the operations and the journal is replayed (LoggedLedger). Forced
+    here on every example (no pre-pass), prepaid and postpay, and compared with one event per
+    increment: journal (per call or per increment), outcomes, notices, disruptions, pools, totals."""
+    seen = Counter()
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(bursts(), st.booleans())
+    def check(case, postpay):
+        switches, policy, attempts, warmup, seed = case
+        if postpay:
+            policy = Policy(policy.name, POSTPAY, policy.initial_funds, None, policy.payment)
+        world = SimpleNamespace(payers=PAYERS, switches=switches, rates=RATES, clock=Clock(START),
+                                horizon=HORIZON_DAYS * DAY, measure_from=warmup)
+        exact = simulate(world, policy, attempts, np.random.SeedSequence(seed), fund_ahead=False, journal=journal)
+        with mock.patch.object(prepass, "prepass_for", lambda *a: None), \
+                mock.patch.object(CreditHolds, "hold", counting_holds(seen)):
+            logged = simulate(world, policy, attempts, np.random.SeedSequence(seed), journal=journal)
+        assert (_observable(logged), metrics_of(logged)) == (_observable(exact), metrics_of(exact))
+
+    check()
+    assert seen["held"] > 20, seen
+
+
+def counting_holds(seen):
+    original = CreditHolds.hold
+
+    def hold(self, call, t):
+        held = original(self, call, t)
+        seen["held"] += held
+        return held
+    return hold
