@@ -130,9 +130,23 @@ def test_a_huge_foreign_folder_is_refused_without_walking_all_of_it(tmp_path, ca
     monkeypatch.setattr(folder, "FOREIGN_SHOWN", 12)
     scans = []
     real_scandir = os.scandir
-    monkeypatch.setattr(folder.os, "scandir", lambda p: scans.append(p) or real_scandir(p))
+    monkeypatch.setattr(folder.os, "scandir", lambda p: scans.append(Path(p)) or real_scandir(p))
     assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 2
     err = capsys.readouterr().err
     assert "it holds d0, d0/f0.txt, d0/f1.txt and 9+ more" in err and "Traceback" not in err
-    assert len(scans) <= 3                   # out, d0, d1: not the other three folders
+    walked = [p for p in scans if p == out or out in p.parents]
+    assert len(walked) <= 3                  # out, d0, d1: not the other three folders
     assert snapshot(out) == before
+
+
+def test_a_symlinked_folder_is_named_not_followed(tmp_path, capsys):
+    """A link in --out to a folder elsewhere is one foreign entry; what it points to is not listed."""
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "secret.txt").write_text("mine")
+    out.mkdir()
+    (out / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert "it holds link;" in err and "secret" not in err, err
+    assert (tmp_path / "elsewhere" / "secret.txt").read_text() == "mine" and (out / "link").is_symlink()
