@@ -105,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
     class too (add_subparsers makes its parsers of the parent's class)."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
