@@ -101,11 +101,11 @@ def instant(where: str, column: str, text: str) -> datetime:
     tz = (m.group(5) or "Z").upper()
     try:
         dt = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{m.group(3) or ':00'}{'+00:00' if tz == 'Z' else tz}")
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(timezone.utc)        # fractions of a second dropped: the clock ticks in seconds
     except (ValueError, OverflowError) as e:          # 2026-02-30, 25:00, +99:99, year 0 or 9999 shifted
         why = "its UTC offset is not within 24 hours" if "offset" in str(e) else e
         raise InputError(f"{where}: {column}", f"{text.strip()!r} is not a real instant ({why}); expected an ISO "
-                                               "8601 UTC time like 2026-01-05T14:03:00Z") from None        # fractions of a second dropped: the clock ticks in seconds
+                                               "8601 UTC time like 2026-01-05T14:03:00Z") from None
 
 
 def number(where: str, column: str, text: str) -> str:
