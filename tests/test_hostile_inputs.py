@@ -40,10 +40,24 @@ def test_malformed_yaml(tmp_path, capsys, raw, expect):
 
 def test_scenario_that_is_not_a_regular_file(tmp_path, capsys):
     fifo = tmp_path / "scenario.yaml"
-    os.mkfifo(fifo)                     # reading it would block for ever
-    assert "not a regular file" in validate_bad(capsys, fifo)
-    assert "not a regular file" in validate_bad(capsys, Path("/dev/zero"))    # would never end
+    os.mkfifo(fifo)                     # nobody writes to it: it used to block for ever, it reads as empty
+    assert "expected a YAML mapping" in validate_bad(capsys, fifo)
+    assert "more than 256 MB from a pipe or device" in validate_bad(capsys, Path("/dev/zero"))    # would never end
     assert "it is a folder" in validate_bad(capsys, tmp_path)
+
+
+def test_a_scenario_from_a_pipe_is_read(tmp_path, capsys):
+    """`run_sim.py validate <(...)` (a pipe whose writer wrote and closed: /dev/fd/N) works, as it
+    did before FIFOs were guarded."""
+    text = setup(tmp_path).read_text().replace("rates.csv", str(tmp_path / "rates.csv")).replace(
+        "report.csv", str(tmp_path / "report.csv"))
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, text.encode())          # a scenario is far below a pipe's buffer
+        os.close(write_end)
+        assert main(["validate", f"/dev/fd/{read_end}", "-q"]) == 0, capsys.readouterr().err
+    finally:
+        os.close(read_end)
 
 
 NAN, INF = float("nan"), float("inf")
@@ -138,7 +152,7 @@ def test_graph_json_nested_too_deeply(tmp_path, capsys, text):
 def test_report_that_is_not_a_regular_file(tmp_path, capsys):
     """/dev/zero was read until the process was killed."""
     path = setup(tmp_path, with_("traffic.replay", "/dev/zero"))
-    assert "/dev/zero: cannot read the usage report: not a regular file" in validate_bad(capsys, path)
+    assert "/dev/zero: cannot read the usage report: more than 256 MB from a pipe or device" in validate_bad(capsys, path)
 
 
 def test_rate_card_field_past_the_csv_limit(tmp_path, capsys):

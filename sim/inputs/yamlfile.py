@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 import re
 import stat
 from decimal import Decimal, InvalidOperation
@@ -74,19 +75,42 @@ def _int(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
+MAX_STREAM = 256 * 2**20      # bytes read from a pipe or a device at most (/dev/zero never ends)
+
+
 def read_input(path: Path, what: str) -> bytes:
-    """The bytes of an input file; InputError naming it when it is missing, a folder, or not a
-    regular file (a FIFO would block and /dev/zero never end)."""
+    """The bytes of an input file, or of a pipe or device (`<(...)`, /dev/stdin: `read_stream`);
+    InputError naming it when it is missing, a folder, or a socket."""
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
             raise InputError(str(path), f"cannot read the {what}: it is a folder; name a file")
-        if not stat.S_ISREG(mode):
-            raise InputError(str(path), f"cannot read the {what}: not a regular file (a device, pipe or socket)")
-        return path.read_bytes()
+        if stat.S_ISREG(mode):
+            return path.read_bytes()
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+            return read_stream(path, what)
+        raise InputError(str(path), f"cannot read the {what}: not a file, pipe or device")
     except OSError as e:
         raise InputError(str(path), f"cannot read the {what} ({e.__class__.__name__}: "
                                     f"{e.strerror or e})") from None
+
+
+def read_stream(path: Path, what: str) -> bytes:
+    """A pipe or device read to its end. Opened without waiting for a writer, so that a FIFO nobody
+    writes to reads as empty instead of blocking for ever; at most MAX_STREAM bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > MAX_STREAM:
+                raise InputError(str(path), f"cannot read the {what}: more than {MAX_STREAM // 2**20} MB from a "
+                                            "pipe or device; save it to a file and name that")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def decode_error(path: Path, data: bytes, e: UnicodeDecodeError) -> InputError:

@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from sim.errors import InputError
 
+from ..yamlfile import read_stream
+
 ZIP_MAGIC = b"PK\x03\x04"
 RESAVE = ("re-export the report from the Teams admin center (or the Graph API) and replay the file as "
           "downloaded; from Excel, save as 'CSV UTF-8 (Comma delimited)'")
@@ -41,10 +43,10 @@ def direct_routing_message(name: str) -> InputError:
 
 def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     """A file -> its documents, and the names of members skipped (with why)."""
-    if path.exists() and not path.is_file():       # a FIFO blocks, /dev/zero never ends
-        raise InputError(str(path), "cannot read the usage report: not a regular file (a device, pipe or socket)")
+    if path.is_dir():
+        raise InputError(str(path), "cannot read the usage report: it is a folder; name the export's file")
     try:
-        data = path.read_bytes()
+        data = read_stream(path, "usage report") if path.exists() and not path.is_file() else path.read_bytes()
     except OSError as e:
         raise InputError(str(path), f"cannot read the usage report ({e.strerror or e})") from None
     if not data.startswith(ZIP_MAGIC):
