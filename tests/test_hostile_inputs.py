@@ -238,15 +238,16 @@ def test_sweep_range_past_decimal_arithmetic(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("key,value,expect", [
-    ("days", True, ["days: expected a number, got true"]),
-    ("policies.0.initial_funds", True, ["policies.0", "initial_funds: expected a number, got true"]),
+    ("days", True, ["days: expected a number, got a boolean"]),
+    ("policies.0.initial_funds", True, ["policies.0", "initial_funds: expected a number, got a boolean"]),
+    ("traffic", {"international_destinations": {"GB": True}}, ["international_destinations.GB: expected a number"]),
     ("tenant.users.0.number", "hello", ["tenant.users.0.number", "E.164"]),
     ("tenant.users.0.number", "+1", ["tenant.users.0.number", "E.164"]),
     ("tenant.toll_free_numbers", [{"number": "+18885550100"}, {"number": "+1 888 555 0100"}],
      ["toll_free_numbers.1.number: +18885550100 is also toll_free_numbers.0.number"]),
     ("tenant.domain", "", ["tenant.domain", "expected a domain like contoso.com"]),
     ("tenant.domain", "a b", ["tenant.domain", "no spaces"]),
-], ids=["days true", "funds true", "user number hello", "user number +1", "toll-free number twice", "empty domain",
+], ids=["days true", "funds true", "destination weight true", "user number hello", "user number +1", "toll-free number twice", "empty domain",
         "domain with a space"])
 def test_values_that_were_silently_accepted(tmp_path, capsys, key, value, expect):
     """`days: true` ran 1 day; a user's number 'hello' went into the CDR as written; the same

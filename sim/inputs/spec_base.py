@@ -24,20 +24,37 @@ class Strict(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_booleans_for_numbers(cls, data):
-        """YAML's true / false are not numbers: pydantic would read `days: true` as 1."""
+        """YAML's true / false are not numbers: pydantic would read `days: true` as 1 (and
+        `international_destinations: {GB: true}` as a weight of 1)."""
         if isinstance(data, dict):
             for name, field in cls.model_fields.items():
-                if isinstance(data.get(name), bool) and _numeric(field.annotation):
-                    raise ValueError(f"{name}: expected a number, got {str(data[name]).lower()}")
+                if (where := _boolean_number(data.get(name), field.annotation, name)) is not None:
+                    raise ValueError(f"{where}: expected a number, got a boolean")
         return data
 
 
-def _numeric(annotation) -> bool:
-    """int or float, or an optional one (Annotated types arrive here as their base type)."""
-    if annotation in (int, float):
-        return True
-    args = get_args(annotation)
-    return get_origin(annotation) in (Union, UnionType) and bool not in args and any(a in (int, float) for a in args)
+def _boolean_number(value, annotation, where: str) -> str | None:
+    """Where in `value` a boolean stands for a number of `annotation` (a number, or a list or
+    mapping of numbers, optional or not), or None."""
+    args = [a for a in get_args(annotation) if a is not type(None)] if get_origin(annotation) in (Union, UnionType) \
+        else [annotation]
+    args = [get_args(a)[0] if get_origin(a) is Annotated else a for a in args]
+    if bool in args:
+        return None
+    if isinstance(value, bool):
+        return where if any(a in (int, float) for a in args) else None
+    for a in args:
+        inner = get_args(a)
+        if get_origin(a) is dict and isinstance(value, dict) and len(inner) == 2:
+            items, of = value.items(), inner[1]
+        elif get_origin(a) in (list, tuple) and isinstance(value, (list, tuple)) and inner:
+            items, of = enumerate(value), inner[0]
+        else:
+            continue
+        for key, v in items:
+            if isinstance(v, bool) and of in (int, float):
+                return f"{where}.{key}"
+    return None
 
 
 def _country(value):
