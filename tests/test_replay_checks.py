@@ -141,3 +141,25 @@ def test_R12_graph_page_json_with_a_bad_field_names_the_row(tmp_path):
     path.write_text(json.dumps(page), encoding="utf-8")
     with pytest.raises(InputError, match=r"p.json: row 4: External Country: 'ZZ'"):
         read_calls(path)
+
+
+def test_R12_call_direction_contradicting_the_call_type_is_reported_not_refused(tmp_path, capsys):
+    """The Call Type decides who pays and how (billing-rules.md R3, R12); a `Call Direction` that
+    contradicts it (a hand-edited row, 'Sideways') is listed in the import report, and the row is
+    billed by its Call Type as if the direction agreed."""
+    from sim.cli import main
+    from tests.test_cli_errors import row as cli_row, setup
+    rows = [cli_row(**{"Call Direction": "Outbound"}),
+            cli_row(**{"UsageId": "u2", "Call ID": "c2", "Call Direction": "Sideways"}),
+            cli_row(**{"UsageId": "u3", "Call ID": "c3", "Call Direction": "inbound"})]
+    path = setup(tmp_path, rows=rows)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "report.csv:3: Call Direction 'Sideways' but Call Type user_out is Outbound (Call Type used)" in out, out
+    assert "report.csv:4: Call Direction 'inbound' but Call Type user_out is Outbound" in out
+    assert "report.csv:2: Call Direction" not in out
+    assert main(["run", str(path), "-q", "--no-xlsx", "--out", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["replay"]["direction_disagreements"] == 2
+    charged = [r for r in csv.DictReader((tmp_path / "out" / "p" / "cdr.csv").open()) if r["Call Type"] == "user_out"]
+    assert len(charged) == 3 and len({(r["Charge"], r["Capability"]) for r in charged}) == 1

@@ -51,6 +51,7 @@ def read_report(paths, world) -> Attempts:
     report.users_found = len(build.found)
     report.users_inferred = len(build.inferred)
     report.number_type_disagreements = build.disagreements
+    report.direction_disagreements = build.direction_disagreements
     a = Attempts.from_rows(build.rows, build.countries, numbers=build.numbers, usage_ids=build.usage_ids,
                            call_ids=build.call_ids, lines=build.lines, duplicates=report.duplicates,
                            service_numbers=build.service_numbers, conference_ids=list(build.conf_ids),
@@ -74,6 +75,7 @@ class _Builder:
         self.found: set[int] = set()
         self.inferred: set[int] = set()
         self.disagreements: list[tuple[str, str]] = []
+        self.direction_disagreements: list[tuple[str, str]] = []
 
     def add(self, row) -> None:
         world, where = self.world, row.where
@@ -84,6 +86,10 @@ class _Builder:
         if t + row.duration > world.horizon + MAX_CALL_SECONDS:
             raise InputError(f"{where}: Duration Seconds", f"the call would end more than a day after the horizon "
                                                           f"({world.clock.iso(world.horizon)}); check the row")
+        said = row.columns.get("Call Direction", "").strip()
+        if said and said.lower() != row.direction.lower():
+            self.direction_disagreements.append((where, f"Call Direction {said!r} but Call Type {row.call_type} is "
+                                                        f"{row.direction} (Call Type used)"))
         kind, payer, tf = self._kind_payer(row)
         country = row.far_country
         if not country:

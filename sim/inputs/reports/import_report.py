@@ -26,6 +26,7 @@ class ImportReport:
     currencies: Counter = field(default_factory=Counter)     # of rows with a reported charge
     duration_mismatches: list[tuple[str, int, int]] = field(default_factory=list)  # (where, reported, End-Start)
     number_type_disagreements: list[tuple[str, str]] = field(default_factory=list)
+    direction_disagreements: list[tuple[str, str]] = field(default_factory=list)   # Call Direction vs Call Type
     first_start: datetime | None = None
     last_start: datetime | None = None
     upns: set = field(default_factory=set)
@@ -59,6 +60,8 @@ class ImportReport:
             "number_type_disagreements": len(self.number_type_disagreements),
             "number_type_disagreement_rows": [{"where": w, "why": y}
                                               for w, y in self.number_type_disagreements[:LISTED]],
+            "direction_disagreements": len(self.direction_disagreements),
+            "direction_disagreement_rows": [{"where": w, "why": y} for w, y in self.direction_disagreements[:LISTED]],
             "time_span": span,
             "users_in_report": len(self.upns),
             "users_found": self.users_found,
@@ -93,7 +96,7 @@ class ImportReport:
             out.append("  far-end country from: " + ", ".join(f"{k} {n}" for k, n in d["far_country_from"].items()))
         for w, rep, diff in self.duration_mismatches[:LISTED]:
             out.append(f"  {w}: Duration Seconds {rep} differs from End Time - Start Time ({diff} s)")
-        for w, y in self.number_type_disagreements[:LISTED]:
+        for w, y in (self.number_type_disagreements[:LISTED] + self.direction_disagreements[:LISTED]):
             out.append(f"  {w}: {y}")
         users = f"  users: {len(self.upns)} in the report"
         if self.users_found is not None:
