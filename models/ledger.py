@@ -87,19 +87,6 @@ class Journal(Sequence):
             return False
         return True
 
-    def extend_debit_rows(self, packed) -> None:
-        """Append one-lot debit rows given as a buffer of native 8-byte integers, five per row
-        (t, amount, balance_after, lot_id, usage_id), as `debit_row` would one by one."""
-        ints = memoryview(packed).cast("B").cast("q")
-        n = len(ints) // 5
-        try:
-            t, lot, usage = (array("i", ints[k::5]) for k in (0, 3, 4))
-        except OverflowError:                       # kept as tuples
-            for k in range(0, 5 * n, 5):
-                self.debit_row(*ints[k:k + 5])
-            return
-        self.extend_packed(self.LOT_DEBIT, t, array("q", ints[1::5]), array("q", ints[2::5]), lot, usage)
-
     def extend_packed(self, form: int, t, amount, balance, lot, usage) -> None:
         """Append rows of one packed form (LOT_DEBIT, or OVERDRAFT with lot -1) given as
         columns: buffers of native integers of each column's width (TYPECODES), balance

@@ -142,7 +142,7 @@ def test_groups_of_ended_calls_are_closed():
         led.debit(int(start[i]) + 30, 100, i)
         if i % 1000 == 999:
             rows = np.array([[int(start[i]) + 31, 1, 0, 1, i]], np.int64)
-            j.extend_debit_rows(rows)                    # a block folds and closes ended groups
+            j.extend_debit_columns(rows[:, 0], rows[:, 1], rows[:, 3], rows[:, 4])   # a block folds, closes ended groups
             assert len(j._keys) <= 4
     assert len(j) == n + 1
     assert [r[2] for r in j][1:] == [201 if i % 1000 == 999 else 200 for i in range(n)]   # the blocks' rows added

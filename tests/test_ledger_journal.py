@@ -10,6 +10,7 @@ import random
 import numpy as np
 
 from models.ledger import DEBIT, EXPIRE, PURCHASE, Journal, Ledger
+from sim.engine.call_journal import append_packed
 
 
 def _add(journal: Journal, entry: tuple) -> None:
@@ -107,6 +108,6 @@ def test_rows_whose_integers_do_not_fit_32_bits_are_kept_as_tuples():
     assert sorted(other) == [1, 2] and all(len(c) == 4 for c in cols.values())
     assert list(j) == [(5, DEBIT, 40, 60, 1, 0, ""), (2**31, DEBIT, 1, 59, 1, 7, ""),
                        (9, DEBIT, 2, 57, "", 2**40, "overdraft"), (10, DEBIT, 3, 2**40, 2, 8, "")]
-    wide = np.array([[11, 4, 50, 1, 2**33]], np.int64)     # in bulk too
-    j.extend_debit_rows(wide)
+    wide = [np.array([x], np.int64) for x in (11, 4, 50, 1, 2**33)]     # in bulk too
+    append_packed(j, Journal.LOT_DEBIT, *wide)
     assert j[4] == (11, DEBIT, 4, 50, 1, 2**33, "") and j.columns()[2][4] == Journal.TUPLE

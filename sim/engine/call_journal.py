@@ -89,11 +89,6 @@ class CallJournal(Journal):
         self._open_one(key, t)
         return False
 
-    def extend_debit_rows(self, packed) -> None:
-        """One-lot debit rows (t, amount, balance_after, lot_id, usage_id) in order, as columns."""
-        rows = np.asarray(packed, np.int64).reshape(-1, 5)
-        self.extend_debit_columns(rows[:, 0], rows[:, 1], rows[:, 3], rows[:, 4])
-
     def extend_debit_columns(self, t: np.ndarray, amount: np.ndarray, lot: np.ndarray, usage: np.ndarray) -> None:
         """One-lot debit rows in order, as columns (balance_after is the running sum of the rows)."""
         if not len(t):
