@@ -57,6 +57,16 @@ class LoggedLedger(Ledger):
         if journal is not None:
             self.out.journal = journal
 
+    @classmethod
+    def kept_for(cls, account, attempts, journal: str, inc: int) -> "LoggedLedger":
+        """A run's records: `account`'s ledger (open it after), journaling per call or per
+        increment (`journal`), told by the account whether held increments wait or may overdraw."""
+        log = cls(account.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None, inc)
+        account.ledger = log
+        log.nothing_held = lambda: account.credit_held == 0
+        log.overdraft_held = account.postpay
+        return log
+
     def at(self, t: int, priority: int) -> None:
         """The driver runs an event: later ones never order before earlier ones."""
         if (t, priority) > self.key:

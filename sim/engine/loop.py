@@ -165,11 +165,7 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
     schedule_raw = env.schedule
     account_callbacks = [lambda ev: ev.payload(env.now)]
     inc = world.switches.billing_increment_seconds
-    # Records with credits held (as the planned path keeps them): the ledger logs its operations
-    # with the key of the event that ran them and the journal is replayed at the end
-    # (ledger_log.py). Not across a checkpoint: there the journal is kept row by row, holds off.
-    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None,
-                       inc) if keep_records and fund_ahead and checkpoint is None and until is None else None
+    log: LoggedLedger | None = None         # records with credits held (below)
 
     def schedule(t: int, priority: int, fn) -> None:
         if log:
@@ -181,10 +177,11 @@ def simulate(world, policy: Policy, attempts: Attempts, payment_seed: np.random.
         pools = new_pools(world)
         account = EngineAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                           schedule, payments.random, keep_records, getattr(world, "measure_from", 0))
-        if log:
-            account.ledger = log
-            log.nothing_held = lambda: account.credit_held == 0
-            log.overdraft_held = account.postpay
+        if keep_records and fund_ahead and until is None:
+            # as the planned path keeps them: the ledger logs its operations with the key of the
+            # event that ran them, the journal is replayed at the end (ledger_log.py). Not across
+            # a checkpoint: there the journal is kept row by row, credit holds off.
+            log = LoggedLedger.kept_for(account, attempts, journal, inc)
         elif keep_records and journal == "calls":
             account.ledger.journal = CallJournal(attempts.t, attempts.duration)
         account.open()

@@ -26,7 +26,6 @@ import simpy
 from models.account import Call, Route
 
 from .ahead import CreditHolds, HeldBlock
-from .call_journal import CallJournal
 from .funding import PlannedAccount
 from .ledger_log import LoggedLedger
 from .prepass import narrow
@@ -133,8 +132,7 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     env = simpy.Environment()
     schedule_raw = env.schedule
     inc = world.switches.billing_increment_seconds
-    log = LoggedLedger(world.horizon, CallJournal(attempts.t, attempts.duration) if journal == "calls" else None,
-                       inc) if keep_records else None
+    log: LoggedLedger | None = None         # with records: the account's ledger (below)
 
     pending: list[tuple[int, int, int]] = []     # account events not run yet, as SimPy orders them
     numbers = count()
@@ -157,10 +155,8 @@ def simulate_planned(world, policy, attempts, pre, payment_seed, keep_records, j
     measure_from = getattr(world, "measure_from", 0)
     account = PlannedAccount(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                              schedule, payments.random, keep_records, measure_from, prepass=pre)
-    if log:                      # records kept: the journal is rebuilt from the log as the run goes
-        account.ledger = log
-        log.nothing_held = lambda: account.credit_held == 0
-        log.overdraft_held = account.postpay
+    if keep_records:             # the journal is rebuilt from the log as the run goes
+        log = LoggedLedger.kept_for(account, attempts, journal, inc)
     account.open()
 
     tables = pre.shared.get("loop")
