@@ -128,9 +128,7 @@ def _route_table(world, policy, attempts):
     pools = new_pools(world)
     scratch = Account(world.payers, pools, world.rates, policy, world.switches, world.clock, world.horizon,
                       lambda *a: None, lambda: 0.0, False)
-    of, first = payer_classes(world.payers)
-    class_of = np.array([0] + [c + 1 for c in of], np.int64)     # per payer + 1; class 0: the tenant
-    payer_of_class = [TENANT] + first
+    class_of, payer_of_class = payer_class_table(world.payers)
     nc = max(len(attempts.countries), 1)
     # (class, kind, country) as one dense int; the ranks of those present, without sorting 10M keys
     key = (class_of[attempts.payer.astype(np.int64) + 1] * 16 + attempts.kind) * nc + attempts.country
@@ -146,6 +144,13 @@ def _route_table(world, policy, attempts):
     routes = [scratch.route(payer_of_class[k // (16 * nc)], k // nc % 16, attempts.countries[k % nc])
               for k in ukeys.tolist()]
     return pools, routes, inv
+
+
+def payer_class_table(payers) -> tuple[np.ndarray, list[int]]:
+    """`models.account.payer_classes` with the tenant (toll-free's payer, TENANT) as class 0: each
+    payer's class indexed by payer + 1, and one payer of each class."""
+    of, first = payer_classes(payers)
+    return np.array([0] + [c + 1 for c in of], np.int64), [TENANT] + first
 
 
 def build(world, policy, attempts) -> Prepass | None:

@@ -9,10 +9,10 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.account import payer_classes
 from models.calls import CALL_TYPE, INBOUND, CallKind
 from models.licences import CAPABILITY, Licence
 
+from sim.engine.prepass import payer_class_table
 from sim.inputs.attempts import TENANT
 from sim.inputs.countries import COUNTRY_NAMES
 from sim.inputs.reports.columns import COLUMNS_2025
@@ -108,7 +108,7 @@ class CdrCells:
     numbers, the per-kind and per-country texts, and the route cells (Domestic/International,
     the capability of a pool-paid or a free call) per payer class, kind and country. A route
     depends on its payer only through country, licences and dial-out policy
-    (models.account.payer_classes), so 10,000 users resolve as a handful of classes."""
+    (sim.engine.prepass.payer_class_table), so 10,000 users resolve as a handful of classes."""
 
     def __init__(self, world, attempts, run):
         self.world, self.attempts, self.account = world, attempts, run.account
@@ -135,9 +135,7 @@ class CdrCells:
         self.call_type = _texts([CALL_TYPE.get(k, "") for k in kinds])
         self.direction = _texts(["Inbound" if k in INBOUND else "Outbound" for k in kinds])
         self.number_type = _texts([_number_type(k) if k is not None else "" for k in kinds])
-        of, first = payer_classes(world.payers)
-        self.class_rep = [TENANT] + first           # class 0: the tenant (payer -1)
-        self.class_of = np.array([0] + [c + 1 for c in of], np.int64)
+        self.class_of, self.class_rep = payer_class_table(world.payers)
         self._routes: dict[int, tuple[bool, str, str]] = {}
 
     def routes(self, payer, kind, country):
