@@ -18,6 +18,18 @@ def add_months(when: datetime, months: int) -> datetime:
     return when.replace(year=year, month=month, day=day)
 
 
+def monthly(start: datetime, end: datetime, day: int) -> list[datetime]:
+    """Day-of-month `day` (1-28) at 00:00 of every month, from `start` (included) to `end`."""
+    when = start.replace(day=day, hour=0, minute=0, second=0, microsecond=0)
+    if when < start:
+        when = add_months(when, 1)
+    out = []
+    while when < end:
+        out.append(when)
+        when = add_months(when, 1)
+    return out
+
+
 def month_start(when: datetime) -> datetime:
     return when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 

@@ -13,7 +13,7 @@ from models.licences import LicenceSet
 from models.policy import AutoRechargeRule, Payment, Policy, Switches
 from models.pools import PoolSet
 from models.rates import RateCard
-from models.timeutil import Clock, add_months, month_start
+from models.timeutil import Clock, add_months, month_start, monthly
 
 from sim.inputs.ratecard import DEFAULT_CARD, load_rate_csv, rate_card_from_inline
 from sim.inputs.scenario import Scenario
@@ -100,12 +100,8 @@ def resolve_policy(spec, clock: Clock, horizon: int) -> Policy:
             if 0 <= t < horizon:
                 top_ups.append((t, tu.amount))
         else:
-            when = clock.start.replace(day=tu.monthly, hour=0, minute=0, second=0, microsecond=0)
-            if when < clock.start:
-                when = add_months(when, 1)
-            while (t := clock.to_t(when)) < horizon:
-                top_ups.append((t, tu.amount))
-                when = add_months(when, 1)
+            end = clock.start + timedelta(seconds=horizon)
+            top_ups += [(clock.to_t(when), tu.amount) for when in monthly(clock.start, end, tu.monthly)]
     rule = AutoRechargeRule(spec.auto_recharge.trigger, spec.auto_recharge.amount) if spec.auto_recharge else None
     return Policy(spec.name, spec.billing, spec.initial_funds, rule, payment, tuple(sorted(top_ups)))
 

@@ -17,6 +17,7 @@ from pydantic import (BeforeValidator, Discriminator, Field, PlainSerializer, Ta
 
 from models.licences import DIALOUT_POLICIES, Licence, LicenceError, LicenceSet
 from models.money import MoneyError, format_money, parse_money
+from models.timeutil import monthly
 
 from sim.errors import InputError
 
@@ -258,7 +259,8 @@ class PolicySpec(Strict):
         """Why the balance could pass what the ledger's 64-bit columns hold over the run, or None:
         initial funds, every top-up (a monthly one in each month it falls in) and, with
         auto-recharge, a balance just under the trigger recharged once more."""
-        most = self.initial_funds + sum(t.amount * (1 if t.at else _monthly_count(start, days, t.monthly))
+        end = start + timedelta(days=days)
+        most = self.initial_funds + sum(t.amount * (1 if t.at else len(monthly(start, end, t.monthly)))
                                         for t in self.top_ups)
         if self.auto_recharge:
             most += self.auto_recharge.trigger + self.auto_recharge.amount
@@ -266,16 +268,6 @@ class PolicySpec(Strict):
             return (f"initial funds, top-ups and auto-recharge could hold {format_money(most)} over {days} "
                     f"days; the ledger holds at most {format_money(MAX_FUNDS)}")
         return None
-
-
-def _monthly_count(start: datetime, days: int, day: int) -> int:
-    """How many instants day-of-month `day` 00:00 UTC fall in [start, start + days)."""
-    end, n = start + timedelta(days=days), 0
-    year, month = start.year, start.month
-    while (at := datetime(year, month, day, tzinfo=timezone.utc)) < end:
-        n += at >= start
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return n
 
 
 MIN_YEAR, MAX_YEAR = 1970, 9000
