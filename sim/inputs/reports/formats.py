@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from sim.errors import InputError
 
-from ..yamlfile import read_stream
+from ..yamlfile import read_input
 
 ZIP_MAGIC = b"PK\x03\x04"
 RESAVE = ("re-export the report from the Teams admin center (or the Graph API) and replay the file as "
@@ -43,12 +43,7 @@ def direct_routing_message(name: str) -> InputError:
 
 def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     """A file -> its documents, and the names of members skipped (with why)."""
-    if path.is_dir():
-        raise InputError(str(path), "cannot read the usage report: it is a folder; name the export's file")
-    try:
-        data = read_stream(path, "usage report") if path.exists() and not path.is_file() else path.read_bytes()
-    except OSError as e:
-        raise InputError(str(path), f"cannot read the usage report ({e.strerror or e})") from None
+    data = read_input(path, "usage report")
     if not data.startswith(ZIP_MAGIC):
         if is_direct_routing_name(path.name):
             raise direct_routing_message(str(path))
