@@ -82,16 +82,18 @@ class EngineAccount(Account):
             self.flush_credits(t, PRIO_PAYMENT)    # the balance before it, for the ledger's peak
         Account._purchase(self, t, amount, note)
         self._set_guard()
-        if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
-            # lifted above the trigger, the balance could cross it again by held increments
-            self.release_credits(t, PRIO_PAYMENT)
+        self._release_below_guard(t, PRIO_PAYMENT)   # lifted above the trigger, held increments could cross it
 
     def _expire(self, t: int) -> None:
         if self.credit_held:
             self.flush_credits(t, PRIO_EXPIRY)     # what was spent before t came from these lots
         Account._expire(self, t)
+        self._release_below_guard(t, PRIO_EXPIRY)
+
+    def _release_below_guard(self, t: int, priority: int) -> None:
+        """Give back what is held when the balance less it no longer stays at or above the guard."""
         if self.credit_held and self.ledger.balance - self.credit_held < self.credit_guard:
-            self.release_credits(t, PRIO_EXPIRY)
+            self.release_credits(t, priority)
 
     def only_events_buy(self) -> bool:
         """No debit can start a recharge (R8: there is none, or the balance is below its trigger
