@@ -255,6 +255,14 @@ class PolicySpec(Strict):
             out.append(("auto_recharge.amount", self.auto_recharge.amount))
         return out + [(f"top_ups.{j}.amount", t.amount) for j, t in enumerate(self.top_ups)]
 
+    def below_minimum(self, minimum: int) -> tuple[str, str] | None:
+        """(key, why) of the first purchase below `minimum` (switches.minimum_purchase, R7), or None."""
+        for key, amount in self.purchases():
+            if amount < minimum:
+                return key, (f"a purchase must be at least the minimum_purchase {minimum / 10000:.2f}, "
+                             f"got {amount / 10000:.2f}")
+        return None
+
     def funds_problem(self, start: datetime, days: int) -> str | None:
         """Why the balance could pass what the ledger's 64-bit columns hold over the run, or None:
         initial funds, every top-up (a monthly one in each month it falls in) and, with
@@ -325,12 +333,9 @@ class Scenario(Strict):
                 raise ValueError(f"policies.{i}.name: policy names must be unique ignoring case (each names a "
                                  f"folder): {p.name!r} repeats {first!r} of policies.{seen[p.name.lower()]}")
             seen[p.name.lower()] = i
-        minimum = self.switches.minimum_purchase
         for i, p in enumerate(self.policies):
-            for key, amount in p.purchases():
-                if amount < minimum:
-                    raise ValueError(f"policies.{i}.{key}: a purchase must be at least the minimum_purchase "
-                                     f"{minimum / 10000:.2f}, got {amount / 10000:.2f}")
+            if low := p.below_minimum(self.switches.minimum_purchase):
+                raise ValueError(f"policies.{i}.{low[0]}: {low[1]}")
             if problem := p.funds_problem(self.start, self.days):
                 raise ValueError(f"policies.{i}: {problem}")
         return self

@@ -130,12 +130,9 @@ def candidates(scenario, path) -> list[tuple[str, dict, object]]:
                                                     f"policy: {key}: {msg}") from None
         if problem := policy.funds_problem(scenario.start, scenario.days):
             raise InputError(f"{path}: sweep.grid", f"candidate {dict(zip(grid, map(str, combo)))}: {problem}")
-        for key, amount in policy.purchases():
-            if amount < minimum:
-                swept = next((g for g in grid if g == key), None) or "base"
-                raise InputError(f"{path}: sweep.grid.{swept}" if swept != "base" else f"{path}: sweep.base",
-                                 f"a purchase must be at least the minimum_purchase {minimum / 10000:.2f}, "
-                                 f"got {amount / 10000:.2f} ({key})")
+        if low := policy.below_minimum(minimum):
+            key, why = low
+            raise InputError(f"{path}: sweep.grid.{key}" if key in grid else f"{path}: sweep.base", f"{why} ({key})")
         twin = seen.setdefault(policy.model_dump_json(exclude={"name"}), position)
         if twin is not position:            # a value listed twice (20 and 20.00 alike) would run twice
             key, a, b = next((g, a, b) for g, a, b in zip(grid, twin, position) if a != b)
