@@ -247,8 +247,17 @@ def test_sweep_range_past_decimal_arithmetic(tmp_path, capsys):
      ["toll_free_numbers.1.number: +18885550100 is also toll_free_numbers.0.number"]),
     ("tenant.domain", "", ["tenant.domain", "expected a domain like contoso.com"]),
     ("tenant.domain", "a b", ["tenant.domain", "no spaces"]),
+    ("policies.0.payment", {"delay_minutes": 1e300}, ["policies.0.payment.delay_minutes", "less than or equal to 10000000"]),
+    ("policies.0.payment", {"retry_minutes": 1e12}, ["policies.0.payment.retry_minutes", "less than or equal to 10000000"]),
+    ("switches", {"allowances": {"DOMESTIC_CALLING_PLAN": {"US": 10**30}}},
+     ["switches.allowances.DOMESTIC_CALLING_PLAN.US", "less than or equal to 1000000000"]),
+    ("switches", {"allowances": {"DOMESTIC_CALLING_PLAN": {"*": {"international": 10**30}}}},
+     ["switches.allowances.DOMESTIC_CALLING_PLAN.*", "international", "less than or equal to 1000000000"]),
+    ("switches", {"allowances": {"DOMESTIC_CALLING_PLAN": {"US": True}}},
+     ["switches.allowances.DOMESTIC_CALLING_PLAN.US: expected a number, got a boolean"]),
 ], ids=["days true", "funds true", "destination weight true", "user number hello", "user number +1", "toll-free number twice", "empty domain",
-        "domain with a space"])
+        "domain with a space", "payment delay 1e300", "retry 1e12 minutes", "allowance 1e30", "allowance override 1e30",
+        "allowance true"])
 def test_values_that_were_silently_accepted(tmp_path, capsys, key, value, expect):
     """`days: true` ran 1 day; a user's number 'hello' went into the CDR as written; the same
     toll-free number twice made two services of one; an empty domain generated UPNs like x@."""

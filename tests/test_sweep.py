@@ -125,7 +125,10 @@ def test_sweep_needs_a_sweep_block_and_a_known_base(tmp_path, capsys):
 
 @pytest.mark.parametrize("opts, option", [(["--minimise", "happiness", "--subject-to", "disruptions<=1"], "--minimise"),
                                           (["--minimise", "credits_spent", "--subject-to", "disruptions<1"], "--subject-to"),
-                                          (["--minimise", "credits_spent"], "--subject-to")])
+                                          (["--minimise", "credits_spent"], "--subject-to"),
+                                          # 400 digits were read as infinity: every candidate met the bound
+                                          (["--minimise", "credits_spent", "--subject-to", "disruptions<=" + "9" * 400],
+                                           "--subject-to")])
 def test_bad_optimise_options_exit_2_naming_the_option(tmp_path, capsys, opts, option):
     scen = _scenario(tmp_path, {"initial_funds": [50.00]})
     assert main(["optimise", str(scen), *opts]) == 2

@@ -26,6 +26,7 @@ from .sweep import check_replications, load_space
 
 EXIT_OK = 0
 FIRST_ROUND, MAX_REPLICATIONS, CONFIDENCE = 8, 160, 0.95
+MAX_BOUND = 1e15          # past any metric's value (money in currency units, counts, minutes)
 _CONSTRAINT = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*([-+]?\d+(?:\.\d+)?)\s*$")
 
 
@@ -73,7 +74,10 @@ def parse_problem(args) -> tuple[str, list[Constraint]]:
             raise InputError("--subject-to", f'expected METRIC<=VALUE or METRIC>=VALUE like "disruptions<=5", got {text!r}')
         if m.group(1) not in known:
             raise InputError("--subject-to", f"unknown metric {m.group(1)!r} in {text!r}; expected one of {', '.join(known)}")
-        out.append(Constraint(m.group(1), m.group(2), float(m.group(3)), f"{m.group(1)}{m.group(2)}{m.group(3)}"))
+        bound = float(m.group(3))
+        if not abs(bound) <= MAX_BOUND:          # 400 digits read as infinity: every candidate "met" it
+            raise InputError("--subject-to", f"the bound in {text!r} is past {MAX_BOUND:.0e}; no metric reaches it")
+        out.append(Constraint(m.group(1), m.group(2), bound, f"{m.group(1)}{m.group(2)}{m.group(3)}"))
     return args.minimise, out
 
 

@@ -21,7 +21,8 @@ from models.timeutil import monthly
 
 from sim.errors import InputError
 
-from .spec_base import MAX_AMOUNT, MAX_FUNDS, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country, shares
+from .spec_base import (MAX_AMOUNT, MAX_FUNDS, MAX_RATE, MAX_RATE_AMOUNT, Country, Strict, Timezone, WeeklyProfile, _country,
+                        not_boolean, shares)
 from .traffic_spec import SYNTHETIC_KEYS, BusinessHours, CallMinutes, Growth, TrafficSpec  # noqa: F401 (re-exported)
 from .yamlfile import clip, describe_validation_error, shown, model_keys, read_yaml
 from .sweep import SweepSpec
@@ -73,9 +74,20 @@ DialoutPolicy = Literal["any", "domestic", "none"]
 assert set(DIALOUT_POLICIES) == {"any", "domestic", "none"}
 
 
+MAX_ALLOWANCE = 10**9       # minutes a licence brings a user a month: a pool's seconds stay in 64 bits
+MAX_DELAY_MINUTES = 10**7   # ~19 years: a later payment or retry is as good as never
+
+
 class AllowanceOverride(Strict):
-    domestic: int | None = Field(None, ge=0)
-    international: int | None = Field(None, ge=0)
+    domestic: int | None = Field(None, ge=0, le=MAX_ALLOWANCE)
+    international: int | None = Field(None, ge=0, le=MAX_ALLOWANCE)
+
+
+# minutes, or {domestic, international}: the tag picks the branch from the value's type, so an
+# error is reported at its own key (allowances.PLAN.*.international), not as "constrained-int"
+Allowance = Annotated[Annotated[int, Field(ge=0, le=MAX_ALLOWANCE), BeforeValidator(not_boolean), Tag("minutes")]
+                      | Annotated[AllowanceOverride, Tag("override")],
+                      Discriminator(lambda v: "override" if isinstance(v, (dict, AllowanceOverride)) else "minutes")]
 
 
 class SwitchesSpec(Strict):
@@ -83,7 +95,7 @@ class SwitchesSpec(Strict):
     mid_call_cutoff: bool = True
     billing_increment_seconds: int = Field(60, ge=1, le=3600)
     minimum_purchase: Money = 200_000
-    allowances: dict[Licence, dict[CountryOrStar, Annotated[int, Field(ge=0)] | AllowanceOverride]] | None = None
+    allowances: dict[Licence, dict[CountryOrStar, Allowance]] | None = None
     first_month_allowance: Literal["full", "pro_rata"] = "full"
 
 
@@ -197,15 +209,15 @@ class InlineRates(Strict):
 RatesField = Annotated[Annotated[str, Tag("path")] | Annotated[InlineRates, Tag("inline")],
                        Discriminator(lambda v: "path" if isinstance(v, str) else "inline")]
 DEFAULT_RATES = "rates/illustrative-usd.csv"      # the project's card, wherever the scenario is
-UNION_TAGS = {"path", "inline"}
+UNION_TAGS = {"path", "inline", "minutes", "override"}
 
 
 class PaymentSpec(Strict):
     method: Literal["card", "enterprise_agreement"] = "card"
     card_expires: date | None = None
     decline_rate: float = Field(0.0, ge=0, le=1)
-    delay_minutes: float = Field(0, ge=0)
-    retry_minutes: float = Field(60, gt=0)
+    delay_minutes: float = Field(0, ge=0, le=MAX_DELAY_MINUTES)
+    retry_minutes: float = Field(60, gt=0, le=MAX_DELAY_MINUTES)
     max_retries: int = Field(3, ge=0, le=100)
     purchase_order: str | None = None
 

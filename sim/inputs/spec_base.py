@@ -57,6 +57,13 @@ def _boolean_number(value, annotation, where: str) -> str | None:
     return None
 
 
+def not_boolean(value):
+    """For a number nested where `Strict`'s check does not look (inside a tagged union)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
 def _country(value):
     if problem := country_problem(value):
         raise ValueError(problem)
