@@ -103,6 +103,9 @@ def cmd_run(args) -> int:
         print(f"\n{_table_note(reps)}")
         if not precision.met:
             print(f"warning: {precision.describe()}; {plan.advice}", file=sys.stderr, flush=True)
+        if replay is not None and replay.import_report.last_page_missing:
+            print("warning: every Graph page replayed has an @odata.nextLink: the last page (and its calls) "
+                  "is missing; see `validate`", file=sys.stderr, flush=True)
         for line in _reconciliation_lines(replay_info):
             print(line)
         print(f"results written to {out}/ ({time.perf_counter() - _T0:.1f} s)")
@@ -149,5 +152,7 @@ def _reconciliation_lines(info: dict | None) -> list[str]:
     for name, t in info["reconciliation"].items():
         out.append(f"  {name}: reported {t['reported_charge']} + fees {t['reported_connection_fee']}, rebilled "
                    f"{t['rebilled_charge']} + fees {t['rebilled_connection_fee']}, difference {t['difference']}; "
-                   f"{t['calls_differing']} of {t['calls']} calls differ by more than 0.01")
+                   f"{t['calls_differing']} of {t['calls']} calls differ by more than 0.01"
+                   + (f" ({t['calls_freecall']} FREECALL: Microsoft could not price them and waived them)"
+                      if t.get("calls_freecall") else ""))
     return out

@@ -68,4 +68,6 @@ def totals(path: Path) -> dict | None:
         "difference": f"{total['Difference']:.2f}",
         "calls_differing": sum(abs(Decimal(r["Difference"])) > DIFFERS for r in rows),
         "capability_differing": sum(r["Reported Capability"] != r["Rebilled Capability"] for r in rows),
+        # "a technical issue that prevents us from pricing a call": Microsoft waived it (pstn-usage-report.md)
+        "calls_freecall": sum(r["Reported Capability"].strip().upper() == "FREECALL" for r in rows),
     }

@@ -13,7 +13,7 @@ from sim.errors import InputError
 from . import calltypes
 from .checks import CallRow, number_country, to_row
 from .csv_exports import read_csv
-from .formats import kind_of, read_texts
+from .formats import kind_of, read_texts, skip_reason
 from .graph import read_json
 from .import_report import ImportReport
 
@@ -22,8 +22,10 @@ __all__ = ["CallRow", "ImportReport", "read_calls", "expand_paths", "number_coun
 REPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".zip")
 
 
-def expand_paths(paths) -> list[Path]:
-    """A file, a list of files, or a folder (every report file in it, by name) -> files."""
+def expand_paths(paths, skipped: list[str] | None = None) -> list[Path]:
+    """A file, a list of files, or a folder (every report file in it, by name) -> files. In a
+    folder, what the admin center's ZIP holds besides the calls (`formats.skip_reason`: an
+    unzipped export) is left out, and listed in `skipped` (as "file (why)")."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     out: list[Path] = []
@@ -31,8 +33,14 @@ def expand_paths(paths) -> list[Path]:
         if p.is_dir():
             found = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")
                            and f.suffix.lower() in REPORT_SUFFIXES)
+            left = [(f, why) for f in found if (why := skip_reason(f.name))]
+            if skipped is not None:
+                skipped.extend(f"{f} ({why})" for f, why in left)
+            found = [f for f in found if not skip_reason(f.name)]
             if not found:
-                raise InputError(str(p), f"the folder holds no usage report ({', '.join(REPORT_SUFFIXES)} files)")
+                only = f" (only {', '.join(f.name for f, _ in left)})" if left else ""
+                raise InputError(str(p), f"the folder holds no usage report ({', '.join(REPORT_SUFFIXES)} files, "
+                                         f"PSTN.calls.*.csv as exported){only}")
             out.extend(found)
         else:
             out.append(p)
@@ -64,12 +72,16 @@ def read_calls(paths, *, unknown_call_types: str = "error",
     report = ImportReport()
     rows: list[CallRow] = []
     seen: set[str] = set()
-    for path in expand_paths(paths):
+    for path in expand_paths(paths, report.skipped_files):
         texts, skipped = read_texts(path)
         report.skipped_files.extend(skipped)
         for doc in texts:
             kind = kind_of(doc)
-            fmt, records = read_csv(doc) if kind == "csv" else read_json(doc, kind == "jsonl")
+            fmt, records, more = (*read_csv(doc), False) if kind == "csv" else read_json(doc, kind == "jsonl")
+            if more:
+                report.pages_followed.append(doc.name)
+            elif kind == "json":
+                report.last_page_read = True
             if str(path) != doc.name:
                 fmt = f"admin center ZIP: {fmt}"
             report.files.append({"file": doc.name, "format": fmt, "encoding": doc.encoding, "rows": len(records)})

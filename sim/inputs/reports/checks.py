@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 import phonenumbers
@@ -33,6 +34,7 @@ _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(\.\d+)?\s*(Z
 _LOCAL_DATE = re.compile(r"^\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _SCIENTIFIC = re.compile(r"^\d+([.,]\d+)?[eE]\+?\d+$")
 _NUMBER = re.compile(r"^\+\d[\d*]*$")
+TOLL_FREE_IN = (calltypes.SERVICE_IN, calltypes.CONF_IN)    # charged at the caller's origin when toll-free
 
 
 @dataclass
@@ -108,14 +110,21 @@ def instant(where: str, column: str, text: str) -> datetime:
                                                "8601 UTC time like 2026-01-05T14:03:00Z") from None
 
 
-def number(where: str, column: str, text: str) -> str:
-    """E.164, possibly with obfuscated trailing digits (`+17185550***`), a short code, or "" (withheld)."""
+def number(where: str, column: str, text: str, presented: bool = False) -> str:
+    """E.164, possibly with obfuscated trailing digits (`+17185550***`, spaces dropped as in the
+    documentation's `+123 456789***`), a short code, or "" (withheld). `presented`: the Caller ID
+    of an inbound call, which "might be any non-E.164 number", even a name ("Internal Revenue
+    Service", pstn-usage-report.md): kept as written, its country unknown."""
     t = text.strip()
+    if t.startswith("+") and " " in t:
+        t = t.replace(" ", "")
     if not t or _NUMBER.match(t) or (t.isdigit() and len(t) <= 6):
         return t                  # short codes: emergency (911, 112) and service numbers
     if _SCIENTIFIC.match(t):
         raise InputError(f"{where}: {column}", f"{t!r} is a phone number a spreadsheet turned into a number in "
                                                f"scientific notation: its digits are lost; {RESAVE}")
+    if presented:
+        return text.strip()
     if t.isdigit():
         raise InputError(f"{where}: {column}", f"{t!r} has lost its leading '+' (a spreadsheet read it as a number); "
                                                f"{RESAVE}, or write it as +{t}")
@@ -131,12 +140,24 @@ def money(where: str, column: str, text: str) -> int | None:
     if len(t) > 40:
         raise InputError(f"{where}: {column}", f"expected an amount like 0.11, got {clip(t)!r}")
     try:
-        units = parse_money(t)
+        units = parse_money(_four_places(t))
     except MoneyError as e:
         raise InputError(f"{where}: {column}", str(e)) from None
     if abs(units) > MAX_AMOUNT:                   # 1e999: no call costs that, and the sums would overflow
         raise InputError(f"{where}: {column}", f"{t!r} is not an amount a call is charged")
     return units
+
+
+def _four_places(text: str) -> str:
+    """Graph's charge is a Double (pstnCallLogRow): binary noise past 4 places (0.10500000000000001)
+    rounded half-up to the ten-thousandths money is kept in."""
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return text
+    if d.is_finite() and d.as_tuple().exponent < -4:
+        return str(d.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+    return text
 
 
 def seconds(where: str, text: str) -> int:
@@ -202,6 +223,8 @@ def to_row(where: str, cols: dict[str, str], call_type: calltypes.CallType) -> C
         raise InputError(f"{where}: UsageId", "is empty; every row needs its UsageId (Graph: id)")
     start = instant(where, "Start Time", cols["Start Time"])
     end = instant(where, "End Time", cols["End Time"]) if cols.get("End Time") else None
+    if end is not None and end.year == 1:
+        end = None                # Graph's empty value (0001-01-01T00:00:00Z): a call that did not connect
     duration = seconds(where, cols["Duration Seconds"])
     if end is not None and end < start:
         raise InputError(f"{where}: End Time", f"{cols['End Time']} is before the Start Time {cols['Start Time']}")
@@ -209,11 +232,15 @@ def to_row(where: str, cols: dict[str, str], call_type: calltypes.CallType) -> C
         raise InputError(f"{where}: End Time", "more than a day after the Start Time: not a call this simulator "
                                                "replays; check the row")
     location = country(where, "User Location", cols.get("User Location", ""))
-    caller = number(where, "Caller ID", cols.get("Caller ID", ""))
-    dest = number(where, "Destination Number", cols.get("Destination Number", ""))
     outbound = call_type.direction == "Outbound"
+    caller = number(where, "Caller ID", cols.get("Caller ID", ""), presented=not outbound)
+    dest = number(where, "Destination Number", cols.get("Destination Number", ""))
     far = dest if outbound else caller
     code, rule = far_country(where, cols, far, location, outbound)
+    if not code and call_type.billing in TOLL_FREE_IN and (code := number_country(dest)[0]):
+        # the caller's country unknown (withheld, a name, +0...): a toll-free number is rated at its
+        # origin (R3); the number's own country is where most of its callers are
+        rule = "the called number's country (the Caller ID tells none)"
     ntype_text = cols.get("Number Type", "").strip().lower()
     ntype = NUMBER_TYPES.get(ntype_text)
     if ntype is None and ntype_text:

@@ -41,6 +41,17 @@ def direct_routing_message(name: str) -> InputError:
                             "nothing to rebill; replay the Calling Plans export (PSTN.calls.*.csv) instead")
 
 
+def skip_reason(name: str) -> str | None:
+    """Why a member of an export (in its ZIP, or the folder it was unzipped into) is not read:
+    the export's parameters, or the Direct Routing calls, which credits never pay."""
+    base = PurePosixPath(name).name.lower()
+    if base == "parameters.json":
+        return "the export's parameters"
+    if is_direct_routing_name(base):
+        return "Direct Routing: no credit charges"
+    return None
+
+
 def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     """A file -> its documents, and the names of members skipped (with why)."""
     data = read_input(path, "usage report")
@@ -54,12 +65,9 @@ def read_texts(path: Path) -> tuple[list[Text], list[str]]:
         texts, skipped = [], []
         for m in sorted(members, key=lambda m: m.filename):
             name = f"{path}!{m.filename}"
-            base = PurePosixPath(m.filename).name.lower()
-            if base == "parameters.json":
-                skipped.append(f"{name} (the export's parameters)")
-            elif is_direct_routing_name(base):
-                skipped.append(f"{name} (Direct Routing: no credit charges)")
-            elif base.endswith((".csv", ".json", ".jsonl", ".txt", ".tsv")):
+            if why := skip_reason(m.filename):
+                skipped.append(f"{name} ({why})")
+            elif m.filename.lower().endswith((".csv", ".json", ".jsonl", ".txt", ".tsv")):
                 texts.append(decode(name, archive.read(m)))
             else:
                 skipped.append(f"{name} (not a usage export)")

@@ -12,15 +12,16 @@ from .columns import GRAPH_PROPERTIES, REQUIRED, canonical
 from .formats import Text
 
 
-def read_json(doc: Text, lines: bool) -> tuple[str, list[tuple[str, int, dict[str, str]]]]:
-    """-> (format name, [(where, line or index, {2025 column: text})])."""
+def read_json(doc: Text, lines: bool) -> tuple[str, list[tuple[str, int, dict[str, str]]], bool]:
+    """-> (format name, [(where, line or index, {2025 column: text})], whether a page follows:
+    the document's last page has an `@odata.nextLink`)."""
     out = []
     if lines:
         for n, text in enumerate(doc.text.lstrip("\ufeff").splitlines(), 1):
             if text.strip():
                 row = _load(doc, text, n)
                 out.append(_record(doc, f"{doc.name}:{n}", n, row))
-        return "Graph rows, JSON Lines", out
+        return "Graph rows, JSON Lines", out, False
     data = _load(doc, doc.text.lstrip("\ufeff"), 0)
     if isinstance(data, dict):
         pages = [data] if "value" in data else [{"value": [data]}]
@@ -39,7 +40,8 @@ def read_json(doc: Text, lines: bool) -> tuple[str, list[tuple[str, int, dict[st
             i += 1
             out.append(_record(doc, f"{doc.name}: row {i}", i, row))
     fmt = "Graph getPstnCalls JSON" + (f" ({len(pages)} pages)" if len(pages) > 1 else "")
-    return (fmt + f" ({doc.encoding.upper()})") if doc.encoding.startswith("utf-16") else fmt, out
+    more = bool(pages[-1].get("@odata.nextLink")) if pages else False
+    return (fmt + f" ({doc.encoding.upper()})") if doc.encoding.startswith("utf-16") else fmt, out, more
 
 
 def _load(doc: Text, text: str, line: int):

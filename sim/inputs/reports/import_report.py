@@ -27,6 +27,8 @@ class ImportReport:
     duration_mismatches: list[tuple[str, int, int]] = field(default_factory=list)  # (where, reported, End-Start)
     number_type_disagreements: list[tuple[str, str]] = field(default_factory=list)
     direction_disagreements: list[tuple[str, str]] = field(default_factory=list)   # Call Direction vs Call Type
+    pages_followed: list[str] = field(default_factory=list)    # Graph pages with an @odata.nextLink
+    last_page_read: bool = False                              # a Graph page without one was read
     first_start: datetime | None = None
     last_start: datetime | None = None
     upns: set = field(default_factory=set)
@@ -62,6 +64,7 @@ class ImportReport:
                                               for w, y in self.number_type_disagreements[:LISTED]],
             "direction_disagreements": len(self.direction_disagreements),
             "direction_disagreement_rows": [{"where": w, "why": y} for w, y in self.direction_disagreements[:LISTED]],
+            "graph_last_page_missing": self.last_page_missing,
             "time_span": span,
             "users_in_report": len(self.upns),
             "users_found": self.users_found,
@@ -71,6 +74,12 @@ class ImportReport:
             "reported_currencies": dict(sorted(self.currencies.items())),
         }
 
+    @property
+    def last_page_missing(self) -> bool:
+        """Every Graph page read says another follows (@odata.nextLink): the last one was not
+        given, so calls are missing (getPstnCalls returns at most 1,000 rows a page)."""
+        return bool(self.pages_followed) and not self.last_page_read
+
     def lines(self) -> list[str]:
         """The import report as `validate` prints it."""
         d = self.to_dict()
@@ -79,6 +88,10 @@ class ImportReport:
             out.append(f"  {f['file']}: {f['format']}, {f['encoding']}, {f['rows']} rows")
         for s in self.skipped_files:
             out.append(f"  skipped {s}")
+        if self.last_page_missing:
+            out.append(f"  WARNING: every Graph page read has an @odata.nextLink ({', '.join(self.pages_followed[:3])}"
+                       f"{', ...' if len(self.pages_followed) > 3 else ''}): the last page is missing; fetch the "
+                       "pages until one has none and replay them all (or their folder)")
         if d["time_span"]:
             out.append(f"  calls from {d['time_span']['first_start']} to {d['time_span']['last_start']}")
         out.append("  rows by call type: " + ", ".join(f"{k} {n}" for k, n in d["rows_by_call_type"].items()))
