@@ -248,3 +248,22 @@ def test_users_caller_ids_that_cannot_be_their_numbers(report, tmp_path, caller_
     users = yaml.safe_load(out.read_text())["tenant"]["users"]
     assert len(users) > 1 and not any("number" in u for u in users)
     assert main(["validate", str(out), "-q"]) == 0
+
+
+def test_meeting_rows_without_a_upn_are_left_out_and_counted(report, tmp_path):
+    """conf_in / conf_out rows with an empty UPN (an audit's export) made a user with UPN '' and
+    the fitted scenario failed validation, blaming --out. They have no organiser to give the calls
+    to: not fitted, counted by call type in the report."""
+    def blank(row):
+        if row[8] in ("conf_in", "conf_out"):
+            row[5] = ""
+        return True
+
+    path = tmp_path / "no-upn.csv"
+    _write_cdr(report, path, blank)
+    out = tmp_path / "f.yaml"
+    assert main(["fit", str(path), "--out", str(out), "-q"]) == 0
+    assert main(["validate", str(out), "-q"]) == 0
+    notes = (tmp_path / "f.fit.md").read_text()
+    assert "`conf_in without a UPN`" in notes and "`conf_out without a UPN`" in notes
+    assert all(u["upn"] for u in yaml.safe_load(out.read_text())["tenant"]["users"])

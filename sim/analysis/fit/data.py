@@ -119,6 +119,9 @@ def calls_of(rows) -> Calls:
         if kind is None or row.duration <= 0:
             not_modelled[row.call_type if kind is None else "zero-length"] += 1
             continue
+        if kind in USER_KINDS and not row.upn:      # no user to give the call to (a replay refuses it)
+            not_modelled[f"{row.call_type} without a UPN"] += 1
+            continue
         ui = -1
         if kind in USER_KINDS:
             key = row.upn.lower()
