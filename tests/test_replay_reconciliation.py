@@ -41,8 +41,27 @@ def test_R12_reconciliation_totals_worked_by_hand(tmp_path):
     totals = json.loads((folder / "summary.json").read_text())["replay"]["reconciliation"]["p"]
     assert totals == {"calls": 18, "reported_charge": "0.93", "reported_connection_fee": "0.00",
                       "rebilled_charge": "0.91", "rebilled_connection_fee": "0.00", "difference": "-0.02",
-                      "calls_differing": 1, "capability_differing": 0}
+                      "calls_differing": 1, "capability_differing": 0, "calls_freecall": 0}
     assert "p: reported 0.93 + fees 0.00, rebilled 0.91 + fees 0.00, difference -0.02; 1 of 18 calls differ" in out
+
+
+def test_R12_freecall_rows_are_counted_as_waived_by_microsoft(tmp_path):
+    """pstn-usage-report.md: FREECALL - 'a technical issue that prevents us from pricing a call,
+    the call is provided for free'. u04 reported so (0.00): it differs by the rebilled 0.04, and
+    the totals say why."""
+    rows = _csv(DATA / "export-2025.csv")
+    for r in rows:
+        if r["UsageId"] == "u04":
+            r["Capability"], r["Charge"] = "FREECALL", "0.00"
+    edited = tmp_path / "freecall.csv"
+    with edited.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    out, folder = _run(tmp_path, str(edited))
+    totals = json.loads((folder / "summary.json").read_text())["replay"]["reconciliation"]["p"]
+    assert (totals["calls_freecall"], totals["calls_differing"], totals["difference"]) == (1, 1, "0.04")
+    assert "1 of 18 calls differ by more than 0.01 (1 FREECALL: Microsoft could not price them" in out
 
 
 def test_R12_rebilled_cdr_keeps_the_reports_identity_columns(tmp_path):
