@@ -61,8 +61,11 @@ class AutoRecharge:
         return None
 
     def manual_top_up(self) -> None:
+        """R8: after its retries, auto-recharge waits for the next manual top-up. A top-up while
+        a recharge is still retrying does not give that recharge more retries."""
         self.suspended = False
-        self.failures = 0
+        if not self.pending:
+            self.failures = 0
 
     @property
     def in_flight(self) -> int:

@@ -276,3 +276,29 @@ def test_R8_a_recharge_triggered_by_the_earlier_call_funds_the_later_call_at_the
         ("10:00:00Z", "debit", "0.1000", "19.9000", "b")]
     assert p.notes() == [("2026-01-05T10:00:00Z", "balance_exhausted"), ("2026-01-05T10:00:00Z", "recharge_succeeded")]
     assert p.disruptions == [] and p.metrics["hours_exhausted"] == 0 and p.metrics["recharges_succeeded"] == 1
+
+
+def test_R8_a_manual_top_up_while_retrying_gives_no_more_retries(tmp_path):
+    """R8: "a retry after retry_minutes up to max_retries; after that, auto-recharge waits for the
+    next manual top-up". A top-up during the retries re-arms nothing: that recharge still has
+    1 + max_retries attempts in all (an audit: the top-up reset the count, a third attempt ran).
+
+    Card expired 2025-12-31, max_retries 1, retry 60 min, delay 0; initial 20.00, trigger 15.00,
+    amount 20.00; rate DE 1.0000. c1 10:00 for 360 s: 10:00..10:05 debits 1.0000 each,
+      10:05 20 -> 14 crosses the trigger: attempt 1 fails (card expired), retry at 11:05;
+      10:30 manual top-up 20.0000 -> 34.0000;
+      11:05 attempt 2 fails: 1 + max_retries attempts, the recharge gives up.
+    Notifications: recharge_failed at 10:05 and 11:05 only. Purchased 40.00, spent 6.00.
+    """
+    path = write_case(tmp_path, users=[user("alice", "GB", PAYG_CREDITS)], rates={"outbound": {"DE": "1.0000"}},
+                      calls=[call("c1", "alice", "2026-01-05T10:00:00Z", 360, to="DE")],
+                      policies=[{"name": "p", "initial_funds": "20.00",
+                                 "auto_recharge": {"trigger": "15.00", "amount": "20.00"},
+                                 "payment": {"method": "card", "card_expires": "2025-12-31", "retry_minutes": 60,
+                                             "max_retries": 1},
+                                 "top_ups": [{"at": "2026-01-05T10:30:00Z", "amount": "20.00"}]}])
+    p = run_case(path)["p"]
+    assert p.notes() == [("2026-01-05T10:05:00Z", "recharge_failed"), ("2026-01-05T11:05:00Z", "recharge_failed")]
+    m = p.metrics
+    assert (m["recharges_failed"], m["credits_purchased"], m["credits_spent"], m["final_balance"]) == (
+        2, Decimal("40"), Decimal("6"), Decimal("34"))
