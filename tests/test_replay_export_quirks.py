@@ -124,3 +124,17 @@ def test_every_graph_page_with_a_next_link_means_the_last_is_missing(tmp_path, c
     assert "WARNING: every Graph page read has an @odata.nextLink" in out and "the last page is missing" in out
     assert main(["validate", str(scenario(tmp_path, [str(p) for p in pages]))]) == 0
     assert "WARNING" not in capsys.readouterr().out
+
+
+def test_a_get_direct_routing_calls_page_is_named_as_such_and_never_billed(tmp_path, reference):
+    """directRoutingLogRow (getDirectRoutingCalls) carries SIP outcomes; its rows are the tenant's
+    own carrier's: counted, never charged. The file is named by the API it came from."""
+    dr = [{"id": f"dr{k}", "callType": "ByotOut", "calleeNumber": "+442071234567", "callerNumber": "+12065550100",
+           "startDateTime": "2026-01-21T10:00:00Z", "endDateTime": "2026-01-21T10:03:00Z", "duration": 180,
+           "successfulCall": True, "finalSipCode": 0, "userPrincipalName": "alice@contoso.com"} for k in range(2)]
+    page = tmp_path / "dr.json"
+    page.write_text(json.dumps({"value": dr}), encoding="utf-8")
+    debits, _, report = rebill(scenario(tmp_path, [str(DATA / "graph.jsonl"), str(page)]))
+    assert debits == reference[0]
+    assert [f["format"] for f in report.files] == ["Graph rows, JSON Lines", "Graph getDirectRoutingCalls JSON"]
+    assert report.not_billed["direct_routing"] == 2

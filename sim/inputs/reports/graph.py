@@ -12,6 +12,10 @@ from .columns import GRAPH_PROPERTIES, REQUIRED, canonical
 from .formats import Text
 
 
+DIRECT_ROUTING_ONLY = frozenset({"finalSipCode", "finalSipCodePhrase", "mediaBypassEnabled", "trunkFullyQualifiedDomainName",
+                                 "successfulCall", "signalingLocation", "mediaPathLocation"})
+
+
 def read_json(doc: Text, lines: bool) -> tuple[str, list[tuple[str, int, dict[str, str]]], bool]:
     """-> (format name, [(where, line or index, {2025 column: text})], whether a page follows:
     the document's last page has an `@odata.nextLink`)."""
@@ -39,7 +43,10 @@ def read_json(doc: Text, lines: bool) -> tuple[str, list[tuple[str, int, dict[st
         for row in rows:
             i += 1
             out.append(_record(doc, f"{doc.name}: row {i}", i, row))
-    fmt = "Graph getPstnCalls JSON" + (f" ({len(pages)} pages)" if len(pages) > 1 else "")
+    # directRoutingLogRow has SIP outcomes a pstnCallLogRow lacks: say which API the file came from
+    rows = [r for page in pages for r in page["value"]]
+    api = "getDirectRoutingCalls" if rows and all(DIRECT_ROUTING_ONLY & r.keys() for r in rows) else "getPstnCalls"
+    fmt = f"Graph {api} JSON" + (f" ({len(pages)} pages)" if len(pages) > 1 else "")
     more = bool(pages[-1].get("@odata.nextLink")) if pages else False
     return (fmt + f" ({doc.encoding.upper()})") if doc.encoding.startswith("utf-16") else fmt, out, more
 
