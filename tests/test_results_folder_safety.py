@@ -150,3 +150,55 @@ def test_a_symlinked_folder_is_named_not_followed(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "it holds link;" in err and "secret" not in err, err
     assert (tmp_path / "elsewhere" / "secret.txt").read_text() == "mine" and (out / "link").is_symlink()
+
+
+def test_another_tools_manifest_does_not_make_its_files_ours(tmp_path, capsys):
+    """A manifest.json with a `files` list but not written_by this project (another tool's)
+    counted as ours: the run deleted mydata.txt and the manifest."""
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    out.mkdir()
+    (out / "mydata.txt").write_text("mine")
+    (out / "manifest.json").write_text(json.dumps({"files": ["mydata.txt"]}))
+    before = snapshot(out)
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 2
+    assert "mydata.txt" in capsys.readouterr().err
+    assert snapshot(out) == before
+
+
+def test_a_file_put_in_the_folder_during_the_run_is_kept(tmp_path):
+    """The folder was checked at the start only, then replaced whole: a note saved into it while
+    the run went on was deleted. Now nothing in it changes, and the results are set beside it."""
+    from sim.errors import InputError
+    from sim.outputs.folder import atomic_folder
+
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as e:
+        with atomic_folder(out) as tmp:
+            (tmp / "summary.json").write_text("{}")
+            out.mkdir()
+            (out / "notes.txt").write_text("mine")          # the user, meanwhile
+    assert "notes.txt appeared in it during the run" in str(e.value)
+    assert snapshot(out) == {"notes.txt": b"mine"}
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("out.results-")]
+    assert len(kept) == 1 and (kept[0] / "summary.json").is_file() and (kept[0] / "manifest.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_out_as_a_link_to_nowhere_is_refused_before_running(tmp_path, capsys):
+    """A dangling link ran everything, then failed with exit 1 and left its temporary folder."""
+    path, link = setup(tmp_path, BASE), tmp_path / "dangling"
+    link.symlink_to(tmp_path / "nowhere")
+    assert main(["run", str(path), "--out", str(link), "-q", "--no-xlsx"]) == 2
+    assert "is a symbolic link to" in capsys.readouterr().err
+    assert link.is_symlink() and not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_out_as_a_link_to_a_folder_writes_into_that_folder(tmp_path, capsys):
+    """The link was replaced by a new folder and left behind as .link.old-PID on every run."""
+    path, real, link = setup(tmp_path, BASE), tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    for seed in ("1", "2"):
+        assert main(["run", str(path), "--out", str(link), "-q", "--no-xlsx", "--seed", seed]) == 0
+    assert link.is_symlink() and json.loads((real / "summary.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

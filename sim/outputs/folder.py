@@ -25,6 +25,7 @@ def inert(text: str) -> str:
 
 
 MANIFEST = "manifest.json"
+WRITTEN_BY = "pstn-credits-sim"       # a manifest without it is another tool's: its files are not ours
 
 
 FOREIGN_SHOWN = 1000       # foreign entries listed at most (`--out /` must not walk the whole disk)
@@ -34,9 +35,10 @@ def foreign_entries(folder: Path) -> list[str]:
     """What in an existing results folder this project did not write (per its manifest), as
     POSIX paths relative to it, sorted; the first FOREIGN_SHOWN found when there are more."""
     try:
-        listed = set(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        listed = set()          # no (readable) manifest: nothing in it is known to be ours
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        listed = set(manifest["files"]) if manifest.get("written_by") == WRITTEN_BY else set()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        listed = set()          # no (readable) manifest of ours: nothing in it is known to be ours
     ours = {f for f in listed if isinstance(f, str)} | {MANIFEST} if listed else set()
     dirs = {str(d) for f in ours for d in PurePosixPath(f).parents} - {"."}
     foreign: list[str] = []
@@ -69,6 +71,9 @@ def check_out_folder(final: Path, force: bool = False) -> None:
 
     Anything else in it is the user's: refused, unless --force, which writes the results
     into the folder and leaves the other files alone."""
+    if final.is_symlink() and not final.exists():
+        raise InputError(f"--out {final}", f"is a symbolic link to {os.readlink(final)}, which does not exist; "
+                                           "name a folder")
     if not final.exists():
         return
     if not final.is_dir():
@@ -93,6 +98,8 @@ def atomic_folder(final: Path, force: bool = False):
     """
     final = Path(final)
     check_out_folder(final, force)
+    if final.is_symlink():
+        final = final.resolve()          # a link to a folder: the results go into that folder
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
@@ -102,21 +109,43 @@ def atomic_folder(final: Path, force: bool = False):
     try:
         yield tmp
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        (tmp / MANIFEST).write_text(json.dumps({"written_by": "pstn-credits-sim", "files": files}, indent=1) + "\n",
+        (tmp / MANIFEST).write_text(json.dumps({"written_by": WRITTEN_BY, "files": files}, indent=1) + "\n",
                                     encoding="utf-8")
-        if force and final.exists() and foreign_entries(final):
+        foreign = foreign_entries(final) if final.is_dir() else []
+        if foreign and force:
             _merge_into(tmp, final)
             return
+        if foreign:                      # put there while the run went on: the user's, never replaced
+            kept = final.parent / f"{final.name}.results-{os.getpid()}"
+            os.replace(tmp, kept)
+            raise InputError(f"--out {final}", f"{', '.join(foreign[:3])} appeared in it during the run; nothing in "
+                                               f"it was changed, and the results are in {kept}")
+        old = _swap(tmp, final)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"--out {final}", f"cannot move the results into place ({e.strerror or e.__class__.__name__})"
+                         "; nothing was changed") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap(tmp: Path, final: Path) -> Path | None:
+    """Move `tmp` to `final`, what was there set aside (returned: to delete) and put back if the
+    move fails."""
     old = None
     if final.exists():
         old = final.parent / f".{final.name}.old-{os.getpid()}"
         os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    return old
 
 
 def _merge_into(tmp: Path, final: Path) -> None:
