@@ -31,7 +31,13 @@ SCENARIO = yaml.safe_dump(BASE, sort_keys=False)
     (SCENARIO + "x: a\x00\n", ["scenario.yaml:", "U+0000", "not valid YAML"]),
     ("a: " + "[" * 5000 + "]" * 5000 + "\n", ["scenario.yaml", "nested too deeply"]),
     (SCENARIO.replace("days: 31", "days: " + "9" * 5000), ["scenario.yaml:3:7", "5,000 digits"]),
-], ids=["NUL byte", "deep nesting", "5000-digit number"])
+    # shaped like YAML timestamps, but no real instant: ValueError, exit 1, no file or line named
+    (SCENARIO.replace("start: '2026-01-01T00:00:00Z'", "start: 2027-02-29T00:00:00Z"),
+     ["scenario.yaml:2:8", "'2027-02-29T00:00:00Z' is not a real date or time (day is out of range for month)"]),
+    (SCENARIO.replace("start: '2026-01-01T00:00:00Z'", "start: 2026-01-01T00:00:00+25:00"),
+     ["scenario.yaml:2:8", "its UTC offset is not within 24 hours"]),
+    (SCENARIO.replace("name: bad-input", "name: 2026-02-30"), ["scenario.yaml:1:7", "'2026-02-30' is not a real date"]),
+], ids=["NUL byte", "deep nesting", "5000-digit number", "29 February 2027", "offset +25:00", "a date-shaped name"])
 def test_malformed_yaml(tmp_path, capsys, raw, expect):
     err = validate_bad(capsys, setup(tmp_path, raw_scenario=raw))
     for fragment in expect:

@@ -75,6 +75,18 @@ def _int(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
+def _timestamp(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as e:   # 2027-02-29, T24:00, +25:00: shaped like a time, none is
+        why = "its UTC offset is not within 24 hours" if "offset" in str(e) else e
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a real date or time ({why})",
+                                                node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 MAX_STREAM = 256 * 2**20      # bytes read from a pipe or a device at most (/dev/zero never ends)
 
 
