@@ -138,3 +138,15 @@ def test_a_get_direct_routing_calls_page_is_named_as_such_and_never_billed(tmp_p
     assert debits == reference[0]
     assert [f["format"] for f in report.files] == ["Graph rows, JSON Lines", "Graph getDirectRoutingCalls JSON"]
     assert report.not_billed["direct_routing"] == 2
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, capsys, monkeypatch):
+    """A 4 MB ZIP unpacking to 4 GiB of NULs ran out of memory (exit 1). A member past
+    MAX_MEMBER is refused by its header (zipfile reads no further than the header says)."""
+    import sim.inputs.reports.formats as formats
+    monkeypatch.setattr(formats, "MAX_MEMBER", 1 << 20)
+    bomb = tmp_path / "Calls.Export.bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("PSTN.calls.2026-01-31.csv", b"\0" * (2 << 20))
+    assert main(["fit", str(bomb), "--out", str(tmp_path / "f.yaml"), "-q"]) == 2
+    assert "PSTN.calls.2026-01-31.csv: unpacks to more than 1 MB" in capsys.readouterr().err

@@ -68,7 +68,7 @@ def read_texts(path: Path) -> tuple[list[Text], list[str]]:
             if why := skip_reason(m.filename):
                 skipped.append(f"{name} ({why})")
             elif m.filename.lower().endswith((".csv", ".json", ".jsonl", ".txt", ".tsv")):
-                texts.append(decode(name, archive.read(m)))
+                texts.append(decode(name, _member(archive, m, name)))
             else:
                 skipped.append(f"{name} (not a usage export)")
     except zipfile.BadZipFile as e:
@@ -77,6 +77,18 @@ def read_texts(path: Path) -> tuple[list[Text], list[str]]:
         raise InputError(str(path), "the ZIP holds no PSTN.calls.*.csv usage export"
                          + (f" (only {', '.join(s.split('!')[-1] for s in skipped)})" if skipped else ""))
     return texts, skipped
+
+
+MAX_MEMBER = 2**30        # bytes unpacked from one ZIP member at most: a zip bomb is refused, not unpacked
+
+
+def _member(archive: zipfile.ZipFile, m: zipfile.ZipInfo, name: str) -> bytes:
+    """A member's bytes, refused past MAX_MEMBER by its header (zipfile reads no further than
+    the header's size: a header that lies fails its CRC, a damaged ZIP)."""
+    if m.file_size > MAX_MEMBER:
+        raise InputError(name, f"unpacks to more than {MAX_MEMBER // 2**20:,} MB: not a usage export this program "
+                               "reads whole; export a shorter period")
+    return archive.read(m)
 
 
 def decode(name: str, data: bytes) -> Text:
