@@ -259,11 +259,13 @@ def test_sweep_range_past_decimal_arithmetic(tmp_path, capsys):
      ["switches.allowances.DOMESTIC_CALLING_PLAN.US", "less than or equal to 1000000000"]),
     ("switches", {"allowances": {"DOMESTIC_CALLING_PLAN": {"*": {"international": 10**30}}}},
      ["switches.allowances.DOMESTIC_CALLING_PLAN.*", "international", "less than or equal to 1000000000"]),
+    ("tenant.generate", [{"count": 600_000, "country": "US", "licences": ["PHONE_SYSTEM", "DOMESTIC_CALLING_PLAN"]}] * 2,
+     ["tenant: generate: 1,200,001 users in all; a tenant has at most 1,000,000"]),
     ("switches", {"allowances": {"DOMESTIC_CALLING_PLAN": {"US": True}}},
      ["switches.allowances.DOMESTIC_CALLING_PLAN.US: expected a number, got a boolean"]),
 ], ids=["days true", "funds true", "destination weight true", "user number hello", "user number +1", "toll-free number twice", "empty domain",
         "domain with a space", "payment delay 1e300", "retry 1e12 minutes", "allowance 1e30", "allowance override 1e30",
-        "allowance true"])
+        "1.2 M users in two groups", "allowance true"])
 def test_values_that_were_silently_accepted(tmp_path, capsys, key, value, expect):
     """`days: true` ran 1 day; a user's number 'hello' went into the CDR as written; the same
     toll-free number twice made two services of one; an empty domain generated UPNs like x@."""

@@ -74,6 +74,7 @@ DialoutPolicy = Literal["any", "domestic", "none"]
 assert set(DIALOUT_POLICIES) == {"any", "domestic", "none"}
 
 
+MAX_USERS = 1_000_000      # users of a tenant, listed and generated together
 MAX_ALLOWANCE = 10**9       # minutes a licence brings a user a month: a pool's seconds stay in 64 bits
 MAX_DELAY_MINUTES = 10**7   # ~19 years: a later payment or retry is as good as never
 
@@ -125,7 +126,7 @@ class UserSpec(Strict):
 
 
 class GenerateSpec(Strict):
-    count: int = Field(ge=1, le=1_000_000)
+    count: int = Field(ge=1, le=MAX_USERS)
     country: Country
     licences: Licences
     dialout_policy: DialoutPolicy = "any"
@@ -172,6 +173,9 @@ class TenantSpec(Strict):
 
     @model_validator(mode="after")
     def _unique(self):
+        total = len(self.users) + sum(g.count for g in self.generate)
+        if total > MAX_USERS:          # checked before any user is generated (30 groups of 1M took 20 GB)
+            raise ValueError(f"generate: {total:,} users in all; a tenant has at most {MAX_USERS:,}")
         seen = set()
         for i, u in enumerate(self.users):
             if u.upn.lower() in seen:
