@@ -88,10 +88,59 @@ def test_run_on_an_external_scheduler_writes_the_same_results_folder(tmp_path, s
 
 
 @pytest.mark.parametrize("address, says", [("tcp://127.0.0.1:1", "cannot reach a Dask scheduler"),
-                                           ("nonsense", "is not a scheduler address")])
+                                           ("nonsense", "is not a scheduler address"),
+                                           ("ws://127.0.0.1:1", "the ws:// protocol is not supported"),
+                                           ("", "is empty")])
 def test_a_bad_scheduler_address_is_bad_input(tmp_path, capsys, address, says):
     _, path = _job(tmp_path)
     assert main(["run", str(path), "--scheduler", address, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --scheduler: ") and says in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("answer", [None, b"HTTP/1.0 426 Upgrade Required\r\n\r\n" + b"\xff" * 64],
+                         ids=["never answers", "not Dask"])
+def test_a_listener_that_is_no_scheduler_is_bad_input_in_bounded_time(tmp_path, capsys, monkeypatch, answer):
+    """An audit: a listener that never answers hung `run` for good (the Client's handshake has no
+    time limit); an HTTP proxy made it exit 1 with a MemoryError (a bogus frame length)."""
+    import socket
+    import threading
+
+    import sim.parallel.engine as engine
+    monkeypatch.setattr(engine, "PROBE_SECONDS", 2)
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer:
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        _, path = _job(tmp_path)
+        assert main(["run", str(path), "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(tmp_path / "o")]) == 2
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    err = capsys.readouterr().err
+    assert err.startswith("error: --scheduler: ") and "did not answer as a Dask scheduler" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_workers_past_four_per_core_are_refused(tmp_path, capsys):
+    """--workers 10000 on 2 cores ran out of file handles and memory and ignored SIGTERM."""
+    from sim.parallel.engine import MAX_WORKERS_PER_CORE, default_workers
+    _, path = _job(tmp_path)
+    most = MAX_WORKERS_PER_CORE * default_workers()
+    assert main(["run", str(path), "-w", str(most + 1), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --workers: {most + 1} worker processes on ")
     assert not (tmp_path / "o").exists()

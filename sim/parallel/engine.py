@@ -30,6 +30,7 @@ START_SECONDS = 4.0
 CALLS_PER_SECOND = 300_000
 KEEP_COST = 4        # a task that keeps records and writes its files costs ~4 plain ones
 CHUNK_SECONDS = 0.25  # tasks sent to a worker together: per-task scheduling (~2-10 ms) stays small
+MAX_WORKERS_PER_CORE = 4   # --workers 10,000 ran out of file handles and memory, then would not stop
 RETRIES = 3          # a task whose worker died is rerun (same inputs, same result)
 
 
@@ -64,12 +65,49 @@ def _close_stray_clusters() -> None:
         cluster.shutdown_on_close = False
 
 
+PROBE_SECONDS = 15         # a scheduler answers its handshake and `identity` within this
+
+
+def _probe(address: str, expected: str) -> None:
+    """Something listens at `address`: check it answers as a Dask scheduler, within PROBE_SECONDS.
+    A Client's handshake has no time limit (a silent listener hangs it for ever), and a server
+    that is not Dask (HTTP, a proxy) fails it in any way, even a MemoryError on a bogus length."""
+    import asyncio
+    from distributed.comm import connect
+    from distributed.core import send_recv
+
+    async def identity():
+        comm = await connect(address, timeout=PROBE_SECONDS)
+        try:
+            return await send_recv(comm, op="identity")
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), PROBE_SECONDS))
+    except asyncio.TimeoutError:
+        raise InputError("--scheduler", f"{address} accepts connections but did not answer as a Dask scheduler "
+                                        f"within {PROBE_SECONDS} s; {expected}") from None
+    except Exception as e:                    # noqa: BLE001 - whatever a foreign server makes of it
+        raise InputError("--scheduler", f"{address} did not answer as a Dask scheduler "
+                                        f"({e.__class__.__name__}); {expected}") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+        raise InputError("--scheduler", f"{address} is a Dask {kind}, not a scheduler; {expected}")
+
+
 class Engine:
     """A context manager; leaving it (also on Ctrl-C) closes the client and any cluster it started."""
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None, progress: bool = False):
         if workers is not None and workers < 1:
             raise InputError("--workers", f"expected a whole number >= 1, got {workers}")
+        if workers is not None and workers > (most := MAX_WORKERS_PER_CORE * default_workers()):
+            raise InputError("--workers", f"{workers} worker processes on {default_workers()} core(s) would only "
+                                          f"compete for them (and for memory); at most {most}")
+        if scheduler is not None and not scheduler.strip():
+            raise InputError("--scheduler", "is empty; expected the address a running `dask scheduler` prints, "
+                                            "like tcp://10.0.0.5:8786 (or leave the option out to run here)")
         self.workers = workers or default_workers()
         self.scheduler = scheduler
         self.progress = progress
@@ -120,13 +158,15 @@ class Engine:
             host, port = parse_host_port(location)
         except (ValueError, TypeError) as e:
             raise InputError("--scheduler", f"{self.scheduler!r} is not a scheduler address ({e}); {expected}") from None
+        if protocol not in ("tcp", "tls"):
+            raise InputError("--scheduler", f"{self.scheduler!r}: the {protocol}:// protocol is not supported; {expected}")
         t0 = time.perf_counter()
-        if protocol in ("tcp", "tls"):
-            try:
-                socket.create_connection((host, port), timeout=5).close()
-            except OSError as e:
-                raise InputError("--scheduler", f"cannot reach a Dask scheduler at {self.scheduler} "
-                                                f"({e.strerror or e}); {expected}") from None
+        try:
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError as e:
+            raise InputError("--scheduler", f"cannot reach a Dask scheduler at {self.scheduler} "
+                                            f"({e.strerror or e}); {expected}") from None
+        _probe(self.scheduler, expected)
         self.client = Client(self.scheduler, timeout="30s")
         self.start_seconds = time.perf_counter() - t0
 
