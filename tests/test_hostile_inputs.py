@@ -223,16 +223,20 @@ def test_fit_out_under_a_file(tmp_path, capsys):
 SWEEP = {"base": "p", "grid": {"initial_funds": [50, 100]}}
 
 
-@pytest.mark.parametrize("command", [["sweep"], ["optimise", "--minimise", "credits_purchased",
-                                                  "--subject-to", "calls_blocked<=1"]])
-@pytest.mark.parametrize("option", [["-r", "0"], ["--max-replications", "0"]], ids=["-r 0", "--max-replications 0"])
-def test_zero_replications_are_refused_not_defaulted(tmp_path, capsys, command, option):
-    """0 was read as 'not given' and ran the default 10 (sweep) / 8 or 160 (optimise)."""
+@pytest.mark.parametrize("command", [["run"], ["sweep"], ["optimise", "--minimise", "credits_purchased",
+                                                           "--subject-to", "calls_blocked<=1"]])
+@pytest.mark.parametrize("option", [["-r", "0"], ["--max-replications", "0"], ["-r", "1000000"],
+                                    ["--max-replications", "1000000000"]],
+                         ids=["-r 0", "--max-replications 0", "-r a million", "--max-replications a billion"])
+def test_replications_out_of_range_are_refused(tmp_path, capsys, command, option):
+    """0 was read as 'not given' and ran the default 10 (sweep) / 8 or 160 (optimise); a million
+    queued millions of tasks for days and would not stop on SIGTERM."""
     if command == ["sweep"] and option[0] == "--max-replications":
         pytest.skip("sweep has no --max-replications")
     path = setup(tmp_path, {**BASE, "sweep": SWEEP})
-    err = bad(capsys, [*command, str(path), "--out", str(tmp_path / "out"), *option])
-    assert f"error: {'--replications' if option[0] == '-r' else option[0]}: expected a whole number >= 1" in err
+    extra = ["--precision", "5%"] if command == ["run"] and option[0] == "--max-replications" else []
+    err = bad(capsys, [*command, str(path), "--out", str(tmp_path / "out"), *option, *extra])
+    assert f"error: {'--replications' if option[0] == '-r' else option[0]}: expected a whole number from 1 to 10,000" in err
     assert not (tmp_path / "out").exists()
 
 

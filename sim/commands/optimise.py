@@ -22,7 +22,8 @@ from pathlib import Path
 
 from sim.errors import InputError
 
-from .sweep import check_replications, load_space
+from .replications import check_replications
+from .sweep import load_space
 
 EXIT_OK = 0
 FIRST_ROUND, MAX_REPLICATIONS, CONFIDENCE = 8, 160, 0.95

@@ -49,14 +49,18 @@ def _metrics(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def _positive(value: int | None, option: str) -> None:
-    if value is not None and value < 1:
-        raise InputError(option, f"expected a whole number >= 1, got {value}")
+MOST_REPLICATIONS = 10_000     # -r 1,000,000 queued millions of tasks for days and would not stop
+
+
+def check_replications(value: int | None, option: str = "--replications") -> None:
+    """A count of replications a user gives: 1 to MOST_REPLICATIONS (None: the default)."""
+    if value is not None and not 1 <= value <= MOST_REPLICATIONS:
+        raise InputError(option, f"expected a whole number from 1 to {MOST_REPLICATIONS:,}, got {value:,}")
 
 
 def replication_plan(args) -> Plan:
-    _positive(args.replications, "--replications")
-    _positive(args.max_replications, "--max-replications")
+    check_replications(args.replications)
+    check_replications(args.max_replications, "--max-replications")
     metrics = _metrics(args.precision_metrics)
     named = ", ".join(metrics)
     if args.precision is not None:

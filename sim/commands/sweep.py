@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sim.errors import InputError
 
 from .load import load
+from .replications import check_replications
 
 EXIT_OK = 0
 DEFAULT_REPLICATIONS = 10
@@ -41,11 +41,6 @@ def load_space(args) -> Space:
     return Space(scenario, world, replay, seed, list(scenario.sweep.grid), [n for n, _, _ in found],
                  {n: v for n, v, _ in found}, {n: s for n, _, s in found},
                  [resolve_policy(s, world.clock, world.horizon) for _, _, s in found])
-
-
-def check_replications(value: int, option: str = "--replications") -> None:
-    if value < 1:
-        raise InputError(option, f"expected a whole number >= 1, got {value}")
 
 
 def cmd_sweep(args) -> int:

@@ -120,11 +120,11 @@ def atomic_folder(final: Path, force: bool = False):
             os.replace(tmp, kept)
             raise InputError(f"--out {final}", f"{', '.join(foreign[:3])} appeared in it during the run; nothing in "
                                                f"it was changed, and the results are in {kept}")
-        old = _swap(tmp, final)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError(f"--out {final}", f"cannot move the results into place ({e.strerror or e.__class__.__name__})"
-                         "; nothing was changed") from None
+        try:
+            old = _swap(tmp, final)
+        except OSError as e:
+            raise InputError(f"--out {final}", f"cannot move the results into place "
+                                               f"({e.strerror or e.__class__.__name__}); nothing was changed") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
