@@ -126,7 +126,7 @@ def cmd_fit(args) -> int:
     if args.rates is not None and not args.rates.is_file():
         raise InputError("--rates", f"no such rate card: {args.rates}")
     sources = [str(p) for p in args.reports]
-    rows, _ = read_calls(args.reports)
+    rows, _ = read_calls(args.reports, allow_empty=None)
     calls = calls_of(rows)
     licence_file = (args.licences, _active_users(read_active_users, args.licences)) if args.licences else None
     f = fit(calls, licence_file, ", ".join(sources))

@@ -28,7 +28,7 @@ from .sweep import load_space
 EXIT_OK = 0
 FIRST_ROUND, MAX_REPLICATIONS, CONFIDENCE = 8, 160, 0.95
 MAX_BOUND = 1e15          # past any metric's value (money in currency units, counts, minutes)
-_CONSTRAINT = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*([-+]?\d+(?:\.\d+)?)\s*$")
+_CONSTRAINT = re.compile(r"^\s*([a-z_]+)\s*(<=|>=)\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*$")   # ASCII digits: not ١٠
 
 
 @dataclass(frozen=True)

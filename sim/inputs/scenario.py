@@ -6,6 +6,8 @@ Amounts become exact integers of ten-thousandths (models.money).
 """
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -103,6 +105,9 @@ class SwitchesSpec(Strict):
 def e164(v) -> str:
     """A phone number as E.164 text (`+1 425 555 0100` -> `+14255550100`); ValueError if it is none."""
     v = str(v)
+    if not re.fullmatch(r"\+?[0-9][0-9 ()./-]*", v):      # phonenumbers would drop an 'x', U+200B, ３
+        raise ValueError(f"expected an E.164 number like +18885550100 (digits, spaces, dashes, dots and "
+                         f"brackets), got {v!r}")
     try:
         parsed = phonenumbers.parse(v, None)
     except phonenumbers.NumberParseException:

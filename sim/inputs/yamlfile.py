@@ -214,8 +214,10 @@ def describe_validation_error(e: ValidationError, tags=frozenset(), keys=frozens
                    if x["type"] == "missing" and _loc(x, tags)[:-1] == loc[:-1]]
         hint = f"; did you mean `{US_SPELLINGS[word.lower()]}`?" if word.lower() in US_SPELLINGS else \
             suggest(word, missing) or suggest(word, keys)
-        msg = f"unknown key `{word}`{hint}"
-        loc = loc[:-1] + [word]
+        seen = word if word.isprintable() else word.encode("unicode_escape").decode("ascii")   # da\u200bys
+        invisible = "" if seen == word else " (it holds an invisible character)"
+        msg = f"unknown key `{seen}`{invisible}{hint}"
+        loc = loc[:-1] + [seen]
     elif err["type"] == "missing":
         msg = "required key is missing"
     elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], (dict, list)):

@@ -48,7 +48,7 @@ def expand_paths(paths, skipped: list[str] | None = None) -> list[Path]:
 
 
 def read_calls(paths, *, unknown_call_types: str = "error",
-               allow_empty: bool = False) -> tuple[list[CallRow], ImportReport]:
+               allow_empty: bool | None = False) -> tuple[list[CallRow], ImportReport]:
     """Usage report file(s) -> (rows, import report). No scenario needed.
 
     `paths`: a file, a list of files, or a folder. Each file's format is told by its content:
@@ -67,7 +67,7 @@ def read_calls(paths, *, unknown_call_types: str = "error",
     `far_country` is "" only when no column tells it (a withheld caller ID on a free inbound call).
 
     Raises sim.errors.InputError naming file, line and column for every fault, and when no
-    file holds a call (unless `allow_empty`).
+    file holds a call (unless `allow_empty`; None: no scenario to allow it, e.g. `fit`).
     """
     report = ImportReport()
     rows: list[CallRow] = []
@@ -103,10 +103,10 @@ def read_calls(paths, *, unknown_call_types: str = "error",
                 seen.add(usage)
                 rows.append(row)
     rows.sort(key=lambda r: r.start)
-    if not rows and not allow_empty:
+    if not rows and allow_empty is not True:
         names = ", ".join(f["file"] for f in report.files) or ", ".join(map(str, expand_paths(paths)))
-        raise InputError(names, "the usage report holds no calls (only a header?); set "
-                                "tenant.replay_allow_empty: true to replay an empty report")
+        raise InputError(names, "the usage report holds no calls (only a header?)" + (
+            "" if allow_empty is None else "; set tenant.replay_allow_empty: true to replay an empty report"))
     _tally(report, rows)
     return rows, report
 
