@@ -78,6 +78,18 @@ def test_meeting_intervals_cover_despite_unseen_meetings():
     assert all(nominal(hits[:, k]) for k in range(3))
 
 
+def test_meetings_that_each_had_one_call_stay_finite():
+    """Every seen meeting had one PSTN call: the zero-truncated MLE is λ -> 0 and 20 meetings
+    became 2 x 10^7 (an audit). Worked by hand: the profile-likelihood bound solves
+    20 log((e^λ - 1)/λ) = 3.8415 / 2, λ = 0.1891; the half-count estimate solves
+    20 P(X >= 2 | X >= 1) = 0.5, λ = 0.0504, so 20 / (1 - e^-0.0504) = 406.7 meetings."""
+    est = meetings(np.ones(20))
+    assert est.per_meeting.low == 0.0 and est.per_meeting.high == pytest.approx(0.1891, abs=1e-4)
+    assert est.per_meeting.value == pytest.approx(0.0504, abs=1e-4)
+    assert est.meetings == pytest.approx(406.7, abs=0.1)
+    assert math.isfinite(est.rate(30.0).high) and est.per_kind(20, 20).value == est.per_meeting.value
+
+
 def test_the_coverage_check_catches_a_biased_estimator():
     """Ignoring the zero truncation (calls per *seen* meeting as the rate) overstates dial-outs."""
     rng = np.random.default_rng(14)

@@ -191,13 +191,28 @@ def meetings(calls_per_seen_meeting: np.ndarray) -> Meetings | None:
     if n == 0:
         return None
     mean = x.mean()
-    if mean <= 1.0:              # every seen meeting had one call: the MLE is at the boundary, λ -> 0
-        lam = 1e-6
-    else:
-        lam = optimize.brentq(lambda l: l / -math.expm1(-l) - mean, 1e-9, mean + 10)
+    if mean <= 1.0:
+        return _single_call_meetings(n)
+    lam = optimize.brentq(lambda l: l / -math.expm1(-l) - mean, 1e-9, mean + 10)
     q = -math.expm1(-lam)                        # P(at least one call)
     info = 1 / (lam * q) - math.exp(-lam) / q ** 2
     se = 1 / math.sqrt(n * info) if info > 0 else float("inf")
     est = Estimate(lam, max(lam - 1.96 * se, 0.0), lam + 1.96 * se, n,
                    "zero-truncated Poisson MLE, Fisher-information interval")
     return Meetings(est, n / q, n, se)
+
+
+def _single_call_meetings(n: int) -> Meetings:
+    """Every seen meeting had one PSTN call: the likelihood grows as λ -> 0, where the meetings
+    it implies (seen / P(a call)) grow without bound (20 such meetings gave 2 x 10^7). The
+    estimate is instead the λ at which half a meeting with two calls would be expected among
+    the n seen (the usual half-count for a category never observed, about 1/n), and the
+    interval [0, the profile-likelihood bound]: n log((e^λ - 1)/λ) = χ²₁(0.95) / 2."""
+    def multi(lam: float) -> float:              # P(two or more calls | at least one)
+        return 1 - lam * math.exp(-lam) / -math.expm1(-lam)
+    lam = optimize.brentq(lambda l: n * multi(l) - 0.5, 1e-12, 50.0)
+    chi2 = stats.chi2.ppf(1 - ALPHA, 1)
+    high = optimize.brentq(lambda l: n * math.log(math.expm1(l) / l) - chi2 / 2, 1e-12, 50.0)
+    est = Estimate(lam, 0.0, high, n, "zero-truncated Poisson at the boundary (every seen meeting had one call): "
+                                      "half-count estimate, profile-likelihood interval")
+    return Meetings(est, n / -math.expm1(-lam), n, (high - lam) / stats.norm.ppf(1 - ALPHA / 2))
