@@ -60,8 +60,14 @@ def stop_on_signals():
             os.kill(os.getpid(), signum)
             return
         for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(s, signal.SIG_IGN)        # one interruption is enough: let the clean-up finish
+            signal.signal(s, again)                 # one interruption is enough: let the clean-up finish
         raise KeyboardInterrupt
+
+    def again(signum, frame):
+        # A second signal while the first is handled (or after it was lost: raised inside a
+        # callback that swallows exceptions, such as the garbage collector's): stop now.
+        print("interrupted again; stopping now", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
 
     watched = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     before = {s: signal.getsignal(s) for s in watched}

@@ -2,6 +2,7 @@
 manifest.json lists every file); anything else is refused unless --force, which keeps the
 user's files; SIGTERM and SIGHUP stop a run like Ctrl-C, leaving no temporary folder."""
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -65,23 +66,30 @@ def test_force_writes_the_results_beside_the_users_files(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path, sig):
-    """kill (SIGTERM) or a closed terminal (SIGHUP) mid-run: exit 1 with one line, workers end
-    without tracebacks, the temporary folder is gone and the earlier results are untouched."""
+@pytest.mark.parametrize("sig, group", [(signal.SIGTERM, False), (signal.SIGHUP, False), (signal.SIGINT, True)],
+                         ids=["SIGTERM", "SIGHUP", "Ctrl-C to the process group"])
+def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path, sig, group):
+    """kill (SIGTERM), a closed terminal (SIGHUP) or Ctrl-C (SIGINT to every process of the
+    terminal's group, the workers too: they printed 69 lines of KeyboardInterrupt tracebacks)
+    mid-run: exit 1 with one line, workers end without tracebacks, the temporary folder is gone
+    and the earlier results are untouched."""
     scenario = ROOT / "scenarios" / "us-office-domestic.yaml"
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("earlier")
     cmd = [sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--out", str(out / "res"),
-           "-r", "40", "-w", "2", "--no-xlsx"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           "-r", "400" if group else "40", "-w", "2", "--no-xlsx"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=group)
     deadline = time.monotonic() + 60
     while not list(out.glob(".res.tmp-*")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    time.sleep(0.5)                    # let the workers start
-    proc.send_signal(sig)
+    time.sleep(0.5 if not group else 4.0)         # let the workers start (and run: they get Ctrl-C too)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
     assert "Traceback" not in err and "interrupted" in err, err
@@ -202,3 +210,19 @@ def test_out_as_a_link_to_a_folder_writes_into_that_folder(tmp_path, capsys):
         assert main(["run", str(path), "--out", str(link), "-q", "--no-xlsx", "--seed", seed]) == 0
     assert link.is_symlink() and json.loads((real / "summary.json").read_text())["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_second_signal_stops_a_clean_up_that_hangs(tmp_path):
+    """An audit: the first SIGTERM's KeyboardInterrupt was lost inside Dask's garbage-collector
+    callback, every signal was then ignored, and only SIGKILL ended the run. Now a second
+    signal ends the process at once (status 128 + signal)."""
+    script = ("import sys, time\nsys.path.insert(0, %r)\nfrom sim.cli import stop_on_signals\n"
+              "with stop_on_signals():\n    try:\n        print('ready', flush=True); time.sleep(60)\n"
+              "    except KeyboardInterrupt:\n        print('cleaning', flush=True); time.sleep(60)\n") % str(ROOT)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stdout.readline().strip() == "cleaning"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 128 + signal.SIGTERM and "interrupted again; stopping now" in err, err

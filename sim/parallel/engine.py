@@ -65,6 +65,11 @@ def _close_stray_clusters() -> None:
         cluster.shutdown_on_close = False
 
 
+def _ignore_sigint() -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 PROBE_SECONDS = 15         # a scheduler answers its handshake and `identity` within this
 
 
@@ -185,6 +190,10 @@ class Engine:
         self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                     dashboard_address=":0", silence_logs=logging.CRITICAL)
         self.client = Client(self.cluster)
+        # Ctrl-C reaches every process of the terminal's group: this one closes the cluster, and
+        # a worker need not print its own KeyboardInterrupt traceback
+        with suppress(Exception):
+            self.client.run(_ignore_sigint)
         self.start_seconds = time.perf_counter() - t0
 
     def serial_is_faster(self, job: Job, tasks: list[Task]) -> bool:
