@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from sim.cli import main
-from sim.parallel.precision import Shortfall, next_total, relative_half_width
+from sim.parallel.precision import Precision, Shortfall, next_total, relative_half_width, replicate_to_precision, shortfalls
 
 from .test_reproducibility import _scenario
 
@@ -28,6 +28,40 @@ def test_relative_half_width_and_the_next_batch_by_hand():
     assert next_total(10, [Shortfall("p", "m", 0.50)], 0.10, 1000) == 40
     assert next_total(10, [Shortfall("p", "m", 0.11)], 0.10, 1000) == 20     # at least 10 more
     assert next_total(10, [Shortfall("p", "m", 0.50)], 0.10, 25) == 25
+
+
+def test_a_metric_seen_as_zero_is_met_only_when_the_replications_rule_out_a_rare_one():
+    """An audit: a policy hit by a burst of ~25 blocked calls in 5 % of replications showed zero
+    in 10 quiet ones, counted as met, and the interval then covered 23-40 % of the time. None
+    seen in n replications bounds the chance per replication by 1 - 0.05^(1/n) (Clopper-Pearson):
+    0.2589 at n = 10, 0.1015 at 28, 0.0981 at 29; so ±10 % needs 29, ±5 % needs 59
+    (ln 0.05 / ln 0.95 = 58.4)."""
+    zero = [{"p": {"calls_cut": Decimal(0)}}]
+    short = shortfalls(zero * 10, ["p"], ["calls_cut"], 0.10)
+    assert [(s.none_seen, round(s.relative, 4)) for s in short] == [(True, 0.2589)]
+    assert shortfalls(zero * 28, ["p"], ["calls_cut"], 0.10)[0].relative == pytest.approx(0.1015, abs=1e-4)
+    assert shortfalls(zero * 29, ["p"], ["calls_cut"], 0.10) == []
+    assert next_total(10, short, 0.10, 1000) == 29 and next_total(10, short, 0.05, 1000) == 40     # 4x at most
+    assert next_total(40, [Shortfall("p", "m", 0.0738, none_seen=True)], 0.05, 1000) == 59
+    one = [{"p": {"calls_cut": Decimal(0)}}] * 9 + [{"p": {"calls_cut": Decimal(25)}}]
+    assert shortfalls(one, ["p"], ["calls_cut"], 0.10)[0].none_seen is False        # seen: its interval decides
+    described = Precision(0.10, ("calls_cut",), 10, False, tuple(short)).describe()
+    assert "calls_cut of p (none seen yet: a chance of up to 26% per replication)" in described
+
+
+def test_the_loop_runs_a_quiet_policy_until_a_rare_event_is_ruled_out(monkeypatch):
+    """replicate_to_precision on a policy that never disrupts: 10, then 29 replications (±10 %)."""
+    import sim.parallel.precision as precision
+    batches = []
+
+    def fake(engine, job, reps):
+        batches.append(len(reps))
+        return [{"p": {"calls_cut": Decimal(0), "credits_spent": Decimal(5)}} for _ in reps]
+
+    monkeypatch.setattr(precision, "run_replications", fake)
+    job = type("Job", (), {"world": type("World", (), {"policies": [type("P", (), {"name": "p"})()]})()})()
+    per_rep, prec = replicate_to_precision(None, job, 10, 0.10, ("calls_cut", "credits_spent"), 40)
+    assert batches == [10, 19] and len(per_rep) == 29 and prec.met
 
 
 def test_precision_loop_stops_when_met_and_matches_a_fixed_run_of_that_length(tmp_path):
