@@ -131,10 +131,15 @@ def number(where: str, column: str, text: str, presented: bool = False) -> str:
     raise InputError(f"{where}: {column}", f"{t!r} is not a phone number: expected E.164 like +12065550100")
 
 
+_PLAIN_AMOUNT = re.compile(r"(\d{1,12})\.(\d{1,4})")      # 0.11, 12.3456: the export's own form
+
+
 def money(where: str, column: str, text: str) -> int | None:
     t = text.strip()
     if not t:
         return None
+    if m := _PLAIN_AMOUNT.fullmatch(t):            # most rows: no Decimal needed
+        return int(m.group(1)) * 10_000 + int(m.group(2).ljust(4, "0"))
     if re.match(r"^-?\d+,\d+$", t):
         raise InputError(f"{where}: {column}", f"{t!r} has a decimal comma (a spreadsheet's locale); {RESAVE}")
     if len(t) > 40:

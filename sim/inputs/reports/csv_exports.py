@@ -13,6 +13,11 @@ from .columns import COLUMNS_2020, COLUMNS_2025, REQUIRED, canonical
 from .formats import RESAVE, Text, direct_routing_message
 
 DIRECT_ROUTING_HEADERS = {"correlation id", "sbc fqdn", "final sip code"}
+# columns whose values repeat from row to row (a user's, a country's, a price's): kept once each
+REPEATED = frozenset({"User Location", "Microsoft Entra ObjectId", "UPN", "User Display Name", "Caller ID",
+                      "Call Type", "Call Direction", "Number Type", "Domestic/International", "Destination Dialed",
+                      "External Country", "Duration Seconds", "Connection Fee", "Charge", "Currency", "Capability",
+                      "Operator", "Source of Call Duration", "Administrative Units", "Conference ID"})
 
 
 def read_csv(doc: Text) -> tuple[str, list[tuple[str, int, dict[str, str]]]]:
@@ -52,6 +57,8 @@ def read_csv(doc: Text) -> tuple[str, list[tuple[str, int, dict[str, str]]]]:
                                                     "or Graph getPstnCalls rows")
     fmt = _format_name(header, delimiter, powershell)
     out = []
+    shared = {}.setdefault                      # one string per distinct value: a row holds ~25,
+    repeated = [n in REPEATED for n in names]   # most repeating (a month: millions of rows)
     prev = first + 1
     try:
         for row in reader:
@@ -63,7 +70,8 @@ def read_csv(doc: Text) -> tuple[str, list[tuple[str, int, dict[str, str]]]]:
             if len(row) != len(header):
                 raise InputError(where, f"expected {len(header)} columns like the header, got {len(row)}"
                                  + (" (a quote left open?)" if len(row) < len(header) else ""))
-            out.append((where, line, {n: v.strip() for n, v in zip(names, row) if n}))
+            out.append((where, line, {n: shared(v, v) if again else v
+                                      for n, again, v in zip(names, repeated, map(str.strip, row)) if n}))
     except csv.Error as e:
         raise InputError(f"{doc.name}:{first + reader.line_num}", f"not a readable CSV row ({e})") from None
     return fmt, out
