@@ -226,3 +226,14 @@ def test_a_second_signal_stops_a_clean_up_that_hangs(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 128 + signal.SIGTERM and "interrupted again; stopping now" in err, err
+
+
+def test_the_results_folder_has_the_umasks_mode_not_mkdtemps(tmp_path, capsys):
+    """Written aside in a mkdtemp folder (0700), the results could be read by their owner only."""
+    path, out = setup(tmp_path, BASE), tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx"]) == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o755

@@ -103,6 +103,9 @@ def atomic_folder(final: Path, force: bool = False):
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)        # mkdtemp's 0700 would make the results the user's alone
     except OSError as e:
         raise InputError(f"--out {final}", f"cannot create the results folder there "
                                            f"({e.strerror or e.__class__.__name__})") from None
