@@ -309,3 +309,14 @@ def test_purchases_that_add_up_past_what_the_ledger_holds(tmp_path, capsys):
     path = setup(tmp_path, {**BASE, "days": 160, "policies": [base], "sweep": sweep})
     err = bad(capsys, ["sweep", str(path), "-r", "2", "--out", str(tmp_path / "out")])
     assert "sweep.grid: candidate" in err and "could hold" in err, err
+
+
+def test_a_geographic_number_listed_as_toll_free_is_run_with_a_warning(tmp_path, capsys):
+    """+1 212 555 0100 is New York's: billed as toll-free (the scenario says so), but `validate`
+    says it is not one by the numbering plan; +1 888 555 0100 raises nothing."""
+    tf = [{"number": "+12125550100", "serves": "call_queue"}, {"number": "+18885550100", "serves": "call_queue"}]
+    assert main(["validate", str(setup(tmp_path, with_("tenant.toll_free_numbers", tf)))]) == 0
+    out = capsys.readouterr().out
+    assert ("warning: tenant.toll_free_numbers.0.number +12125550100 is not a toll-free number in its country's "
+            "numbering plan (fixed line or mobile)") in out
+    assert "toll_free_numbers.1" not in out

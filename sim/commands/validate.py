@@ -24,6 +24,7 @@ def cmd_validate(args) -> int:
         lic = " + ".join(x.value for x in scenario.tenant.replay_default_licences or [])
         print(f"  {inferred:7d}  inferred from the report: {lic}")
     _warn_partial_month(scenario, world)
+    _warn_not_toll_free(scenario)
     print("monthly pools (minutes):")
     for p in pools.all():
         if p.capacity:
@@ -55,6 +56,24 @@ def cmd_validate(args) -> int:
         print(f"  {p.name}: " + ", ".join(bits))
     print("ok")
     return EXIT_OK
+
+
+def _warn_not_toll_free(scenario) -> None:
+    """A toll_free_numbers entry whose number is, by its country's numbering plan, not toll-free
+    (+1 212 ... is New York): billed as toll-free all the same, which may be a typo."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+    for i, tf in enumerate(scenario.tenant.toll_free_numbers):
+        kind = phonenumbers.number_type(phonenumbers.parse(tf.number, None))
+        if kind not in (PhoneNumberType.TOLL_FREE, PhoneNumberType.UNKNOWN):
+            print(f"warning: tenant.toll_free_numbers.{i}.number {tf.number} is not a toll-free number in its "
+                  f"country's numbering plan ({kind_name(kind)}); its calls are billed as toll-free all the same")
+
+
+def kind_name(kind) -> str:
+    from phonenumbers import PhoneNumberType
+    names = {v: k.lower().replace("_", " ") for k, v in vars(PhoneNumberType).items() if k.isupper()}
+    return names.get(kind, str(kind))
 
 
 def _warn_partial_month(scenario, world) -> None:
