@@ -187,8 +187,9 @@ def test_start_out_of_range(tmp_path, capsys, start, expect):
 def test_fit_start_out_of_range(tmp_path, capsys, start):
     """9999-12-31 overflowed (exit 1); 0001-01-01 was blamed on a temporary file, not on --start."""
     report = Path(__file__).parent / "data" / "reports" / "export-2025.csv"
-    err = bad(capsys, ["fit", str(report), "--out", str(tmp_path / "f.yaml"), "--start", start])
+    err = bad(capsys, ["fit", str(report), "--out", str(tmp_path / "new" / "f.yaml"), "--start", start])
     assert err.startswith("error: --start: expected a year from 1970"), err
+    assert not (tmp_path / "new").exists()           # refused before --out's folder is made
 
 
 REPORT = Path(__file__).parent / "data" / "reports" / "export-2025.csv"

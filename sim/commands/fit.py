@@ -130,12 +130,12 @@ def cmd_fit(args) -> int:
     calls = calls_of(rows)
     licence_file = (args.licences, _active_users(read_active_users, args.licences)) if args.licences else None
     f = fit(calls, licence_file, ", ".join(sources))
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-._") or "fitted"
+    start = _start(args.start, calls.start + timedelta(days=calls.days))      # before anything is created
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError("--out", f"cannot create the folder of {out} ({e.strerror or e})") from None
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", out.stem).strip("-._") or "fitted"
-    start = _start(args.start, calls.start + timedelta(days=calls.days))
     doc = scenario_doc(f, name[:80], start, args.days, _rel(args.rates or PROJECT_CARD, out.parent), _policies(args.policies))
     text = scenario_yaml(doc, f, sources, out.with_suffix(".fit.md").name)
     aside = out.with_name(f".{out.name}.tmp")
