@@ -1,6 +1,8 @@
 """`sweep` and `optimise` (issue 11): the same sweep.csv on 1 worker, a LocalCluster and an external
 Dask cluster; the optimiser finds a best candidate known by construction; no feasible candidate is
 an answer, not an error; bad `sweep:` blocks exit 2 naming their key."""
+import csv
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +54,12 @@ def test_sweep_csv_is_identical_on_1_and_2_local_workers_and_an_external_cluster
     assert [line.split(",")[1:3] for line in lines[1:]] == [["20.0", "25"], ["20.0", "50"], ["30.0", "25"],
                                                             ["30.0", "50"]]
     summary = json.loads((tmp_path / "w2" / "summary.json").read_text())
+    # every metric's interval ends as summary.json has them (asymmetric ones are not mean ± half-width)
+    rows = list(csv.DictReader(io.StringIO(outs["w1"].decode())))
+    for row in rows:
+        for m in ("disruptions", "calls_blocked", "credits_spent", "prob_disruption"):
+            stat = summary["candidates"][row["candidate"]]["metrics"][m]
+            assert (row[f"{m}_ci95_low"], row[f"{m}_ci95_high"]) == (stat["ci95_low"] or "", stat["ci95_high"] or "")
     assert summary["ran_on"] == "LocalCluster of 2 workers" and summary["replications"] == 3
     assert set(summary["frontier"]) <= set(summary["candidates"]) and summary["frontier"]
     assert (tmp_path / "w1" / "frontier.png").read_bytes()[:4] == b"\x89PNG"
