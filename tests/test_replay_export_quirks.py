@@ -14,12 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from tests.test_replay_formats import DATA, RESOURCE, USERS, rebill, scenario
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    return rebill(scenario(tmp_path_factory.mktemp("own"), str(DATA / "own-vocabulary.csv"), USERS + [RESOURCE]))
+from tests.test_replay_formats import DATA, rebill, reference, scenario  # noqa: F401 - `reference` is a fixture
 
 
 def graph_rows() -> list[dict]:
