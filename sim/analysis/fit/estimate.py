@@ -44,6 +44,28 @@ def poisson_rate(count: int, exposure: float) -> Estimate:
     return Estimate(count / exposure, low / exposure, high / exposure, count, "Poisson MLE, exact interval")
 
 
+def pooled_rate(counts: np.ndarray, exposure: np.ndarray) -> Estimate:
+    """The users' common rate, sum of counts / sum of exposure, with a quasi-Poisson interval:
+    users differ beyond Poisson noise (a Pearson dispersion phi > 1), so the exact Poisson
+    interval of the total, which treats the calls as independent, is too narrow for the
+    population's mean rate (an audit: 17 % coverage with gamma-distributed user rates). The
+    interval is the exact one of an effective count sum / phi over exposure / phi."""
+    counts, exposure = np.asarray(counts, float), np.asarray(exposure, float)
+    total, exp = float(counts.sum()), float(exposure.sum())
+    if exp <= 0 or len(counts) < 2 or total == 0:
+        return poisson_rate(int(total), exp)
+    lam = total / exp
+    expected = lam * exposure
+    used = expected > 0
+    phi = max(1.0, float((((counts - expected) ** 2)[used] / expected[used]).sum()) / (int(used.sum()) - 1))
+    if phi == 1.0:
+        return poisson_rate(int(total), exp)
+    n = total / phi
+    low = stats.chi2.ppf(ALPHA / 2, 2 * n) / 2 * phi / exp
+    high = stats.chi2.ppf(1 - ALPHA / 2, 2 * n + 2) / 2 * phi / exp
+    return Estimate(lam, low, high, int(total), f"Poisson MLE, quasi-Poisson interval (dispersion {phi:.2f})")
+
+
 def share(k: int, n: int) -> Estimate:
     if n == 0:
         return Estimate(0.0, 0.0, 1.0, 0, "no observations")

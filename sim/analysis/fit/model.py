@@ -14,7 +14,8 @@ from sim.inputs.tenant import country_timezone, number_timezone
 
 from . import licences as lic
 from .data import KINDS, Calls
-from .estimate import Estimate, hour_of_week_exposure, local_hour_of_week, meetings, poisson_rate, profile, rate_classes, share
+from .estimate import (Estimate, hour_of_week_exposure, local_hour_of_week, meetings, poisson_rate, pooled_rate, profile,
+                       rate_classes, share)
 from .lengths import fit_lengths
 
 THIN = 30              # fewer observations than this behind a parameter: a warning
@@ -134,7 +135,7 @@ def fit(calls: Calls, licence_file=None, where: str = "report") -> Fitted:
     f.classes = rc
     for k, i in enumerate(callers):
         f.users[i].rate_class, f.users[i].calls, f.users[i].exposure = int(rc.labels[k]), int(counts[i]), float(exp_u[k])
-    pooled = f.add("traffic.user_outbound_calls_per_day", poisson_rate(int(counts[callers].sum()), float(exp_u.sum())))
+    pooled = f.add("traffic.user_outbound_calls_per_day", pooled_rate(counts[callers], exp_u))
     f.traffic["user_outbound_calls_per_day"] = pooled.value
     for c, est in enumerate(rc.rates):
         f.add(f"rate class {c + 1} (outbound calls per user per day)", est)
