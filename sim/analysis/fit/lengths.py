@@ -48,8 +48,12 @@ def fit_lengths(minutes: np.ndarray) -> LengthFit | None:
     ks = {k: (float(v[0]), float(v[1])) for k, v in ks.items()}
     best = min(aic, key=aic.get)
     if best == "lognormal":
-        se = mean_ln * math.sqrt(sigma ** 2 / n + sigma ** 4 / (2 * n))          # delta method
-        mean = Estimate(mean_ln, max(mean_ln - z * se, 0), mean_ln + z * se, n, "lognormal MLE, delta-method interval")
+        # Cox's interval, on the log scale of the mean (mu + s^2/2, s^2 unbiased), then exponentiated:
+        # the delta method on the minutes' scale covered 88 % at sigma 1.5 and 30 calls, this 94 %
+        s2 = float(logs.var(ddof=1))
+        theta, se = mu + s2 / 2, math.sqrt(s2 / n + s2 ** 2 / (2 * (n - 1)))
+        mean = Estimate(mean_ln, math.exp(theta - z * se), math.exp(theta + z * se), n,
+                        "lognormal MLE, Cox interval")
         s_lo = sigma * math.sqrt(n / stats.chi2.ppf(1 - ALPHA / 2, n - 1))
         s_hi = sigma * math.sqrt(n / stats.chi2.ppf(ALPHA / 2, n - 1))
         sig = Estimate(sigma, s_lo, s_hi, n, "MLE, chi-square interval")
