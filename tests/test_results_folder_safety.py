@@ -237,3 +237,39 @@ def test_the_results_folder_has_the_umasks_mode_not_mkdtemps(tmp_path, capsys):
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o755
+
+
+def test_force_never_replaces_another_tools_manifest_or_a_users_file_of_our_name(tmp_path, capsys):
+    """A review: --force read another tool's manifest.json as ours, deleted every file it listed
+    and wrote ours over it. Now their files stay, and results that would replace a file of the
+    user's (theirs, or a summary.json we did not write) are set beside the folder."""
+    path = setup(tmp_path, BASE)
+    for name, files in (("other", {"manifest.json": json.dumps({"tool": "other", "files": ["data.csv"]}),
+                                   "data.csv": "theirs"}),
+                        ("mine", {"summary.json": "my own summary", "notes.txt": "mine"})):
+        out = tmp_path / name
+        out.mkdir()
+        for f, text in files.items():
+            (out / f).write_text(text)
+        before = snapshot(out)
+        assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--force"]) == 2
+        err = capsys.readouterr().err
+        assert "would be replaced (not written by this program); nothing in it was changed" in err, err
+        assert snapshot(out) == before
+        kept = [p for p in tmp_path.iterdir() if p.name.startswith(f"{name}.results-")]
+        assert len(kept) == 1 and (kept[0] / "summary.json").is_file()
+
+
+def test_a_file_put_at_out_during_the_run_is_kept(tmp_path):
+    """A file (not a folder) put where the results were to go was renamed to a hidden
+    .out.old-PID without a word."""
+    from sim.errors import InputError
+    from sim.outputs.folder import atomic_folder
+
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="a file or link was put in its place during the run"):
+        with atomic_folder(out) as tmp:
+            (tmp / "summary.json").write_text("{}")
+            out.write_text("mine")
+    assert out.read_text() == "mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

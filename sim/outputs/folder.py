@@ -28,18 +28,29 @@ MANIFEST = "manifest.json"
 WRITTEN_BY = "pstn-credits-sim"       # a manifest without it is another tool's: its files are not ours
 
 
+UMASK = os.umask(0o022)     # read once, at import (no thread may create files while it is changed)
+os.umask(UMASK)
 FOREIGN_SHOWN = 1000       # foreign entries listed at most (`--out /` must not walk the whole disk)
+
+
+def our_files(folder: Path) -> set[str] | None:
+    """The files this project's manifest in `folder` lists (POSIX paths inside it); None when the
+    folder holds no readable manifest written by this project (another tool's lists nothing ours)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("written_by") != WRITTEN_BY:
+            return None
+        return {f for f in manifest["files"] if isinstance(f, str) and not PurePosixPath(f).is_absolute()
+                and ".." not in PurePosixPath(f).parts}          # never a path outside the folder
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def foreign_entries(folder: Path) -> list[str]:
     """What in an existing results folder this project did not write (per its manifest), as
     POSIX paths relative to it, sorted; the first FOREIGN_SHOWN found when there are more."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        listed = set(manifest["files"]) if manifest.get("written_by") == WRITTEN_BY else set()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        listed = set()          # no (readable) manifest of ours: nothing in it is known to be ours
-    ours = {f for f in listed if isinstance(f, str)} | {MANIFEST} if listed else set()
+    listed = our_files(folder) or set()
+    ours = listed | {MANIFEST} if listed else set()
     dirs = {str(d) for f in ours for d in PurePosixPath(f).parents} - {"."}
     foreign: list[str] = []
 
@@ -103,9 +114,7 @@ def atomic_folder(final: Path, force: bool = False):
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)        # mkdtemp's 0700 would make the results the user's alone
+        tmp.chmod(0o777 & ~UMASK)        # mkdtemp's 0700 would make the results the user's alone
     except OSError as e:
         raise InputError(f"--out {final}", f"cannot create the results folder there "
                                            f"({e.strerror or e.__class__.__name__})") from None
@@ -114,15 +123,14 @@ def atomic_folder(final: Path, force: bool = False):
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         (tmp / MANIFEST).write_text(json.dumps({"written_by": WRITTEN_BY, "files": files}, indent=1) + "\n",
                                     encoding="utf-8")
-        foreign = foreign_entries(final) if final.is_dir() else []
+        if final.is_symlink() or final.exists() and not final.is_dir():
+            _keep_aside(tmp, final, "a file or link was put in its place during the run")
+        foreign = foreign_entries(final) if final.exists() else []
         if foreign and force:
             _merge_into(tmp, final)
             return
         if foreign:                      # put there while the run went on: the user's, never replaced
-            kept = final.parent / f"{final.name}.results-{os.getpid()}"
-            os.replace(tmp, kept)
-            raise InputError(f"--out {final}", f"{', '.join(foreign[:3])} appeared in it during the run; nothing in "
-                                               f"it was changed, and the results are in {kept}")
+            _keep_aside(tmp, final, f"{', '.join(foreign[:3])} appeared in it during the run")
         try:
             old = _swap(tmp, final)
         except OSError as e:
@@ -133,6 +141,19 @@ def atomic_folder(final: Path, force: bool = False):
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _keep_aside(tmp: Path, final: Path, why: str) -> None:
+    """The finished results moved to a new visible folder beside `final`, which is left as it is:
+    an InputError says why and where they are."""
+    try:
+        kept = Path(tempfile.mkdtemp(prefix=f"{final.name}.results-", dir=final.parent))
+        os.replace(tmp, kept)            # onto the new empty folder
+        kept.chmod(0o777 & ~UMASK)
+    except OSError as e:
+        raise InputError(f"--out {final}", f"{why}; nothing in it was changed, and the results could not be "
+                                           f"kept beside it ({e.strerror or e.__class__.__name__})") from None
+    raise InputError(f"--out {final}", f"{why}; nothing in it was changed, and the results are in {kept}")
 
 
 def _swap(tmp: Path, final: Path) -> Path | None:
@@ -152,14 +173,17 @@ def _swap(tmp: Path, final: Path) -> Path | None:
 
 
 def _merge_into(tmp: Path, final: Path) -> None:
-    """--force onto a folder with the user's files: drop our previous results, move the new in."""
-    try:
-        previous = json.loads((final / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        previous = []
+    """--force onto a folder with the user's files: drop our previous results, move the new in.
+    A file of the user's with the name of one of ours (another tool's manifest.json included)
+    is never replaced: the results are kept aside instead."""
+    previous = our_files(final) or set()
+    new = [p.relative_to(tmp).as_posix() for p in sorted(tmp.rglob("*")) if p.is_file()]
+    clash = [r for r in new if (final / r).exists() and r not in previous and r != MANIFEST
+             or r == MANIFEST and (final / r).exists() and our_files(final) is None]
+    if clash:
+        _keep_aside(tmp, final, f"its {', '.join(clash[:3])} would be replaced (not written by this program)")
     for rel in previous:
-        if isinstance(rel, str) and not PurePosixPath(rel).is_absolute() and ".." not in PurePosixPath(rel).parts:
-            (final / rel).unlink(missing_ok=True)        # never a path outside the folder
+        (final / rel).unlink(missing_ok=True)
     for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
         target = final / f.relative_to(tmp)
         target.parent.mkdir(parents=True, exist_ok=True)
