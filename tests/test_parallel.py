@@ -144,3 +144,27 @@ def test_workers_past_four_per_core_are_refused(tmp_path, capsys):
     assert main(["run", str(path), "-w", str(most + 1), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.startswith(f"error: --workers: {most + 1} worker processes on ")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_tls_scheduler_is_probed_with_the_configured_certificates(tmp_path, capsys):
+    """A review: the scheduler probe connected to tls:// without Dask's TLS settings and refused
+    every TLS cluster that used to work ("did not answer as a Dask scheduler (TypeError)")."""
+    import shutil
+    import subprocess
+
+    import dask
+
+    from tests.dask_cluster import external_cluster
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    _, path = _job(tmp_path)
+    with external_cluster(tmp_path, workers=1, tls=(cert, key)) as address:
+        assert address.startswith("tls://")
+        with dask.config.set({"distributed.comm.tls.ca-file": str(cert), "distributed.comm.tls.client.cert": str(cert),
+                              "distributed.comm.tls.client.key": str(key)}):
+            code = main(["run", str(path), "--scheduler", address, "-q", "--no-xlsx", "--out", str(tmp_path / "o")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "o" / "summary.json").is_file()

@@ -80,9 +80,11 @@ def _probe(address: str, expected: str) -> None:
     import asyncio
     from distributed.comm import connect
     from distributed.core import send_recv
+    from distributed.security import Security
 
     async def identity():
-        comm = await connect(address, timeout=PROBE_SECONDS)
+        # tls:// takes its certificates from Dask's configuration, as a Client does
+        comm = await connect(address, timeout=PROBE_SECONDS, **Security().get_connection_args("client"))
         try:
             return await send_recv(comm, op="identity")
         finally:
