@@ -65,13 +65,16 @@ def stop_on_signals():
 
     def again(signum, frame):
         # A second signal while the first is handled (or after it was lost: raised inside a
-        # callback that swallows exceptions, such as the garbage collector's): stop now.
+        # callback that swallows exceptions, such as the garbage collector's): stop now, the
+        # temporary results folders removed first.
+        from sim.outputs.folder import remove_temporary
+        remove_temporary()
         print("interrupted again; stopping now", file=sys.stderr, flush=True)
         os._exit(128 + signum)
 
     watched = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     before = {s: signal.getsignal(s) for s in watched}
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    for s in watched:
         signal.signal(s, handler)
     try:
         yield

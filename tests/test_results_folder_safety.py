@@ -212,20 +212,26 @@ def test_out_as_a_link_to_a_folder_writes_into_that_folder(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
-def test_a_second_signal_stops_a_clean_up_that_hangs(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_stops_a_clean_up_that_hangs(tmp_path, sig):
     """An audit: the first SIGTERM's KeyboardInterrupt was lost inside Dask's garbage-collector
     callback, every signal was then ignored, and only SIGKILL ended the run. Now a second
-    signal ends the process at once (status 128 + signal)."""
+    signal ends the process at once (status 128 + signal), Ctrl-C's too (a review: a second
+    SIGINT raised another KeyboardInterrupt), and the temporary results folder goes with it."""
     script = ("import sys, time\nsys.path.insert(0, %r)\nfrom sim.cli import stop_on_signals\n"
-              "with stop_on_signals():\n    try:\n        print('ready', flush=True); time.sleep(60)\n"
-              "    except KeyboardInterrupt:\n        print('cleaning', flush=True); time.sleep(60)\n") % str(ROOT)
+              "from sim.outputs.folder import atomic_folder\n"
+              "with stop_on_signals(), atomic_folder(%r):\n    try:\n        print('ready', flush=True); time.sleep(60)\n"
+              "    except KeyboardInterrupt:\n        print('cleaning', flush=True); time.sleep(60)\n"
+              ) % (str(ROOT), str(tmp_path / "out"))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    proc.send_signal(signal.SIGTERM)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
+    proc.send_signal(sig)
     assert proc.stdout.readline().strip() == "cleaning"
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 128 + signal.SIGTERM and "interrupted again; stopping now" in err, err
+    assert proc.returncode == 128 + sig and "interrupted again; stopping now" in err, err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_results_folder_has_the_umasks_mode_not_mkdtemps(tmp_path, capsys):

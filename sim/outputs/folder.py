@@ -114,6 +114,7 @@ def atomic_folder(final: Path, force: bool = False):
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        _TEMPORARY.add(tmp)
         tmp.chmod(0o777 & ~UMASK)        # mkdtemp's 0700 would make the results the user's alone
     except OSError as e:
         raise InputError(f"--out {final}", f"cannot create the results folder there "
@@ -139,8 +140,19 @@ def atomic_folder(final: Path, force: bool = False):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _TEMPORARY.discard(tmp)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+_TEMPORARY: set[Path] = set()        # results folders being written (`remove_temporary`)
+
+
+def remove_temporary() -> None:
+    """Remove every results folder still being written: for a process about to end at once."""
+    for tmp in list(_TEMPORARY):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _keep_aside(tmp: Path, final: Path, why: str) -> None:
