@@ -144,4 +144,10 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, capsys, monkeypat
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("PSTN.calls.2026-01-31.csv", b"\0" * (2 << 20))
     assert main(["fit", str(bomb), "--out", str(tmp_path / "f.yaml"), "-q"]) == 2
-    assert "PSTN.calls.2026-01-31.csv: unpacks to more than 1 MB" in capsys.readouterr().err
+    assert "PSTN.calls.2026-01-31.csv: the ZIP unpacks to more than 1 MB" in capsys.readouterr().err
+    many = tmp_path / "Calls.Export.many.zip"          # a review: 40 members each under the cap
+    with zipfile.ZipFile(many, "w", zipfile.ZIP_DEFLATED) as z:
+        for k in range(40):
+            z.writestr(f"PSTN.calls.{k:02d}.csv", b"\0" * (300 << 10))
+    assert main(["fit", str(many), "--out", str(tmp_path / "f.yaml"), "-q"]) == 2
+    assert "PSTN.calls.03.csv: the ZIP unpacks to more than 1 MB" in capsys.readouterr().err

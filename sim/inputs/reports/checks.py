@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 import phonenumbers
@@ -145,24 +144,12 @@ def money(where: str, column: str, text: str) -> int | None:
     if len(t) > 40:
         raise InputError(f"{where}: {column}", f"expected an amount like 0.11, got {clip(t)!r}")
     try:
-        units = parse_money(_four_places(t))
+        units = parse_money(t)
     except MoneyError as e:
         raise InputError(f"{where}: {column}", str(e)) from None
     if abs(units) > MAX_AMOUNT:                   # 1e999: no call costs that, and the sums would overflow
         raise InputError(f"{where}: {column}", f"{t!r} is not an amount a call is charged")
     return units
-
-
-def _four_places(text: str) -> str:
-    """Graph's charge is a Double (pstnCallLogRow): binary noise past 4 places (0.10500000000000001)
-    rounded half-up to the ten-thousandths money is kept in."""
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        return text
-    if d.is_finite() and d.as_tuple().exponent < -4:
-        return str(d.quantize(Decimal("0.0001"), ROUND_HALF_UP))
-    return text
 
 
 def seconds(where: str, text: str) -> int:

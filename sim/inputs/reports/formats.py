@@ -62,13 +62,14 @@ def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
-        texts, skipped = [], []
+        texts, skipped, unpacked = [], [], 0
         for m in sorted(members, key=lambda m: m.filename):
             name = f"{path}!{m.filename}"
             if why := skip_reason(m.filename):
                 skipped.append(f"{name} ({why})")
             elif m.filename.lower().endswith((".csv", ".json", ".jsonl", ".txt", ".tsv")):
-                texts.append(decode(name, _member(archive, m, name)))
+                texts.append(decode(name, _member(archive, m, name, unpacked)))
+                unpacked += m.file_size
             else:
                 skipped.append(f"{name} (not a usage export)")
     except zipfile.BadZipFile as e:
@@ -79,15 +80,16 @@ def read_texts(path: Path) -> tuple[list[Text], list[str]]:
     return texts, skipped
 
 
-MAX_MEMBER = 2**30        # bytes unpacked from one ZIP member at most: a zip bomb is refused, not unpacked
+MAX_MEMBER = 2**30        # bytes unpacked from one ZIP at most, all members: a zip bomb is refused, not unpacked
 
 
-def _member(archive: zipfile.ZipFile, m: zipfile.ZipInfo, name: str) -> bytes:
-    """A member's bytes, refused past MAX_MEMBER by its header (zipfile reads no further than
-    the header's size: a header that lies fails its CRC, a damaged ZIP)."""
-    if m.file_size > MAX_MEMBER:
-        raise InputError(name, f"unpacks to more than {MAX_MEMBER // 2**20:,} MB: not a usage export this program "
-                               "reads whole; export a shorter period")
+def _member(archive: zipfile.ZipFile, m: zipfile.ZipInfo, name: str, before: int) -> bytes:
+    """A member's bytes, refused by its header when it, with the `before` bytes of the members
+    read already, unpacks past MAX_MEMBER (zipfile reads no further than the header's size: a
+    header that lies fails its CRC, a damaged ZIP)."""
+    if before + m.file_size > MAX_MEMBER:
+        raise InputError(name, f"the ZIP unpacks to more than {MAX_MEMBER // 2**20:,} MB: not a usage export this "
+                               "program reads whole; export a shorter period")
     return archive.read(m)
 
 

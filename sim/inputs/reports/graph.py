@@ -4,7 +4,7 @@ Pages linked by `@odata.nextLink` come as separate files: pass them all (or thei
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sim.errors import InputError
 
@@ -83,6 +83,10 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Decimal):
+        if value.is_finite() and value.as_tuple().exponent < -4:
+            # a Double (charge, connectionCharge): binary noise past 4 places (0.10500000000000001)
+            # rounded half-up to the ten-thousandths money is kept in; export text stays strict
+            value = value.quantize(Decimal("0.0001"), ROUND_HALF_UP)
         return format(value, "f")
     if isinstance(value, list):        # administrativeUnitInfos: [{"id": ...}, ...]
         return ";".join(_text(v.get("id") if isinstance(v, dict) else v) for v in value)
