@@ -40,11 +40,12 @@ def test_pooled_rate_covers_the_mean_of_users_who_differ():
         est = pooled_rate(counts, exposure)
         hits.append(est.low <= 2.0 <= est.high)
     assert nominal(hits)
-    # by hand: counts 10 and 30 over 10 days each: rate 2, Pearson (10-20)^2/20 + (30-20)^2/20 = 10
-    # over 1 df: phi 10, effective count 4 -> chi2(0.025, 8)/2 x 10/20 = 0.5449, chi2(0.975, 10)/2 x 10/20 = 5.1208
-    est = pooled_rate(np.array([10, 30]), np.array([10.0, 10.0]))
-    assert est.value == 2.0 and "dispersion 10.00" in est.method
-    assert est.low == pytest.approx(0.5449, abs=1e-4) and est.high == pytest.approx(5.1208, abs=1e-4)
+    # by hand: counts 10, 30, 20, 20 over 10 days each: rate 2, Pearson (100 + 100 + 0 + 0) / 20 = 10
+    # over 3 df: phi 3.3333; half = t(0.975, 3) sqrt(phi / 80) = 3.182446 x 0.204124 = 0.649614:
+    # 2 exp(-+0.649614) = 1.0445, 3.8296
+    est = pooled_rate(np.array([10, 30, 20, 20]), np.array([10.0] * 4))
+    assert est.value == 2.0 and "dispersion 3.33, t on 3 df" in est.method
+    assert est.low == pytest.approx(1.0445, abs=1e-4) and est.high == pytest.approx(3.8296, abs=1e-4)
     alike = pooled_rate(np.array([20, 20]), np.array([10.0, 10.0]))
     assert (alike.low, alike.high) == (poisson_rate(40, 20).low, poisson_rate(40, 20).high)
 

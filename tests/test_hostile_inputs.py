@@ -37,9 +37,11 @@ SCENARIO = yaml.safe_dump(BASE, sort_keys=False)
     (SCENARIO.replace("start: '2026-01-01T00:00:00Z'", "start: 2026-01-01T00:00:00+25:00"),
      ["scenario.yaml:2:8", "its UTC offset is not within 24 hours"]),
     (SCENARIO.replace("name: bad-input", "name: 2026-02-30"), ["scenario.yaml:1:7", "'2026-02-30' is not a real date"]),
+    (SCENARIO.replace("start: '2026-01-01T00:00:00Z'", "start: 2027-01-01T00:00:00+05:99"),
+     ["scenario.yaml:2:8", "offset's minutes are past 59"]),
     (SCENARIO.replace("days: 31", "da\u200bys: 31"),
      ["da\\u200bys: unknown key `da\\u200bys` (it holds an invisible character); did you mean `days`?"]),
-], ids=["NUL byte", "deep nesting", "5000-digit number", "29 February 2027", "offset +25:00", "a date-shaped name",
+], ids=["NUL byte", "deep nesting", "5000-digit number", "29 February 2027", "offset +25:00", "a date-shaped name", "offset +05:99",
         "a zero-width space in a key"])
 def test_malformed_yaml(tmp_path, capsys, raw, expect):
     err = validate_bad(capsys, setup(tmp_path, raw_scenario=raw))

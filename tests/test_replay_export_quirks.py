@@ -70,6 +70,14 @@ def test_an_inbound_caller_id_that_is_a_name_is_kept_as_written(tmp_path, refere
     assert attempts.numbers[attempts.usage_ids.index("u15")] == "Internal Revenue Service"
 
 
+def test_an_inbound_caller_id_of_digits_alone_is_still_a_spreadsheets_damage(tmp_path, capsys):
+    """A review: 12065550100 (the '+' a spreadsheet dropped) was taken as a name and its country
+    then guessed from the called number; it is refused with the re-export hint, as before."""
+    path = scenario(tmp_path, str(edited(tmp_path, "u14", callerNumber="12065550144")))
+    assert main(["validate", str(path)]) == 2
+    assert "Caller ID: '12065550144' has lost its leading '+'" in capsys.readouterr().err
+
+
 def test_an_outbound_number_that_is_no_number_is_still_refused(tmp_path, capsys):
     path = scenario(tmp_path, str(edited(tmp_path, "u02", calleeNumber="Internal Revenue Service")))
     assert main(["validate", str(path)]) == 2

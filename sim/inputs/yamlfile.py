@@ -75,7 +75,14 @@ def _int(loader, node):
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
+_OFFSET_MINUTES = re.compile(r"[+-]\d{1,2}:?(\d\d)$")
+
+
 def _timestamp(loader, node):
+    offset = _OFFSET_MINUTES.search(str(node.value).strip())
+    if offset and int(offset.group(1)) > 59:    # +05:99 would be read as +06:39
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a real date or time (its UTC "
+                                                "offset's minutes are past 59)", node.start_mark)
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except (ValueError, OverflowError) as e:   # 2027-02-29, T24:00, +25:00: shaped like a time, none is

@@ -122,7 +122,7 @@ def number(where: str, column: str, text: str, presented: bool = False) -> str:
     if _SCIENTIFIC.match(t):
         raise InputError(f"{where}: {column}", f"{t!r} is a phone number a spreadsheet turned into a number in "
                                                f"scientific notation: its digits are lost; {RESAVE}")
-    if presented:
+    if presented and not t.isdigit():   # digits alone are a spreadsheet's damage (below), not a name
         return text.strip()
     if t.isdigit():
         raise InputError(f"{where}: {column}", f"{t!r} has lost its leading '+' (a spreadsheet read it as a number); "
