@@ -59,8 +59,9 @@ def stop_on_signals():
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(s, again)                 # one interruption is enough: let the clean-up finish
+        for s in watched:
+            if before[s] is not signal.SIG_IGN:
+                signal.signal(s, again)             # one interruption is enough: let the clean-up finish
         raise KeyboardInterrupt
 
     def again(signum, frame):
@@ -75,7 +76,8 @@ def stop_on_signals():
     watched = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     before = {s: signal.getsignal(s) for s in watched}
     for s in watched:
-        signal.signal(s, handler)
+        if before[s] is not signal.SIG_IGN:     # ignored by our parent (nohup, a shell's background job): stays so
+            signal.signal(s, handler)
     try:
         yield
     finally:

@@ -78,6 +78,23 @@ def test_an_inbound_caller_id_of_digits_alone_is_still_a_spreadsheets_damage(tmp
     assert "Caller ID: '12065550144' has lost its leading '+'" in capsys.readouterr().err
 
 
+def test_an_inbound_caller_id_in_national_form_is_kept(tmp_path, reference):
+    """A leading 0 is what a spreadsheet drops, so 02071234567 is no damage: a national number
+    as presented (the review found it refused with the advice to write +02071234567)."""
+    debits, attempts, _ = rebill(scenario(tmp_path, str(edited(tmp_path, "u15", callerNumber="02071234567"))))
+    assert debits == reference[0]
+    assert attempts.numbers[attempts.usage_ids.index("u15")] == "02071234567"
+
+
+def test_a_graph_double_too_large_for_money_is_refused_at_its_column(tmp_path, capsys):
+    text = (DATA / "graph.jsonl").read_text()
+    row = next(line for line in text.splitlines() if '"id": "u02"' in line)
+    path = tmp_path / "rows.jsonl"
+    path.write_text(text.replace(row, row.replace('"charge": 0.11', '"charge": 123456789012345678901234567.123456')))
+    assert main(["validate", str(scenario(tmp_path, str(path)))]) == 2
+    assert "Charge" in capsys.readouterr().err
+
+
 def test_an_outbound_number_that_is_no_number_is_still_refused(tmp_path, capsys):
     path = scenario(tmp_path, str(edited(tmp_path, "u02", calleeNumber="Internal Revenue Service")))
     assert main(["validate", str(path)]) == 2

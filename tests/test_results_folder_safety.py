@@ -279,3 +279,35 @@ def test_a_file_put_at_out_during_the_run_is_kept(tmp_path):
             out.write_text("mine")
     assert out.read_text() == "mine"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_force_never_writes_through_a_users_file_or_link_where_a_policy_folder_goes(tmp_path, capsys):
+    """A review: a user's file named like a policy's folder (`p`) made --force fail half-way
+    (exit 1, the folder half-merged); a link of that name had the CDR written outside --out."""
+    path = setup(tmp_path, BASE)
+    (tmp_path / "elsewhere").mkdir()
+    for name, make in (("file", lambda p: p.write_text("mine")),
+                       ("link", lambda p: p.symlink_to(tmp_path / "elsewhere", target_is_directory=True))):
+        out = tmp_path / name
+        out.mkdir()
+        make(out / "p")
+        before = sorted(x.name for x in out.iterdir())
+        assert main(["run", str(path), "--out", str(out), "-q", "--no-xlsx", "--force"]) == 2
+        assert "its p/" in capsys.readouterr().err
+        assert sorted(x.name for x in out.iterdir()) == before
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_a_signal_the_parent_ignores_stays_ignored(tmp_path):
+    """A review: `nohup` (SIGHUP ignored) and a shell's background job (SIGINT ignored) were
+    stopped all the same once the handler replaced the ignored disposition."""
+    script = ("import sys, time\nsys.path.insert(0, %r)\nfrom sim.cli import stop_on_signals\n"
+              "with stop_on_signals():\n    print('ready', flush=True); time.sleep(1.5); print('done', flush=True)\n"
+              ) % str(ROOT)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGHUP)])
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and out.strip() == "done", err

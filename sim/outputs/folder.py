@@ -177,25 +177,40 @@ def _swap(tmp: Path, final: Path) -> Path | None:
         os.replace(final, old)
     try:
         os.replace(tmp, final)
-    except OSError:
+    except BaseException:                # an OSError, or a signal between the two renames
         if old is not None:
             os.replace(old, final)
         raise
     return old
 
 
+def _blocked(final: Path, rel: str, ours: set[str]) -> bool:
+    """Would writing `rel` into `final` replace, or go through, something not ours: a file or a
+    link where one of its folders should be, or a file (or link) of that name we did not write."""
+    parts = PurePosixPath(rel).parts
+    for k in range(1, len(parts)):
+        p = final.joinpath(*parts[:k])
+        if p.is_symlink() or p.exists() and not p.is_dir():
+            return True
+    target = final / rel
+    return (target.is_symlink() or target.exists()) and (rel not in ours or target.is_symlink())
+
+
 def _merge_into(tmp: Path, final: Path) -> None:
     """--force onto a folder with the user's files: drop our previous results, move the new in.
     A file of the user's with the name of one of ours (another tool's manifest.json included)
     is never replaced: the results are kept aside instead."""
-    previous = our_files(final) or set()
+    mine = our_files(final)
+    previous = mine or set()
+    owned = previous | {MANIFEST} if mine is not None else set()
     new = [p.relative_to(tmp).as_posix() for p in sorted(tmp.rglob("*")) if p.is_file()]
-    clash = [r for r in new if (final / r).exists() and r not in previous and r != MANIFEST
-             or r == MANIFEST and (final / r).exists() and our_files(final) is None]
+    clash = [r for r in new if _blocked(final, r, owned)]
     if clash:
         _keep_aside(tmp, final, f"its {', '.join(clash[:3])} would be replaced (not written by this program)")
     for rel in previous:
-        (final / rel).unlink(missing_ok=True)
+        parts = PurePosixPath(rel).parts
+        if not any(final.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts))):
+            (final / rel).unlink(missing_ok=True)        # never through a link the user put there
     for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
         target = final / f.relative_to(tmp)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -122,8 +122,8 @@ def number(where: str, column: str, text: str, presented: bool = False) -> str:
     if _SCIENTIFIC.match(t):
         raise InputError(f"{where}: {column}", f"{t!r} is a phone number a spreadsheet turned into a number in "
                                                f"scientific notation: its digits are lost; {RESAVE}")
-    if presented and not t.isdigit():   # digits alone are a spreadsheet's damage (below), not a name
-        return text.strip()
+    if presented and not (t.isdigit() and t[0] != "0"):   # digits without a leading 0: a spreadsheet's
+        return text.strip()                                # damage (below); 0207... is a national number
     if t.isdigit():
         raise InputError(f"{where}: {column}", f"{t!r} has lost its leading '+' (a spreadsheet read it as a number); "
                                                f"{RESAVE}, or write it as +{t}")

@@ -83,9 +83,10 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Decimal):
-        if value.is_finite() and value.as_tuple().exponent < -4:
+        if value.is_finite() and value.as_tuple().exponent < -4 and value.adjusted() < 20:
             # a Double (charge, connectionCharge): binary noise past 4 places (0.10500000000000001)
             # rounded half-up to the ten-thousandths money is kept in; export text stays strict
+            # (and a number too large for that is left for the column's own check to refuse)
             value = value.quantize(Decimal("0.0001"), ROUND_HALF_UP)
         return format(value, "f")
     if isinstance(value, list):        # administrativeUnitInfos: [{"id": ...}, ...]
