@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-
 from .load import load
 from .replications import check_replications
 

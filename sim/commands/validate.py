@@ -67,10 +67,10 @@ def _warn_not_toll_free(scenario) -> None:
         kind = phonenumbers.number_type(phonenumbers.parse(tf.number, None))
         if kind not in (PhoneNumberType.TOLL_FREE, PhoneNumberType.UNKNOWN):
             print(f"warning: tenant.toll_free_numbers.{i}.number {tf.number} is not a toll-free number in its "
-                  f"country's numbering plan ({kind_name(kind)}); its calls are billed as toll-free all the same")
+                  f"country's numbering plan ({_kind_name(kind)}); its calls are billed as toll-free all the same")
 
 
-def kind_name(kind) -> str:
+def _kind_name(kind) -> str:
     from phonenumbers import PhoneNumberType
     names = {v: k.lower().replace("_", " ") for k, v in vars(PhoneNumberType).items() if k.isupper()}
     return names.get(kind, str(kind))

@@ -184,14 +184,17 @@ def _swap(tmp: Path, final: Path) -> Path | None:
     return old
 
 
+def _folders_of(final: Path, rel: str):
+    """The folders `rel` lies in inside `final`, outermost first (`final` itself not included)."""
+    parts = PurePosixPath(rel).parts
+    return (final.joinpath(*parts[:k]) for k in range(1, len(parts)))
+
+
 def _blocked(final: Path, rel: str, ours: set[str]) -> bool:
     """Would writing `rel` into `final` replace, or go through, something not ours: a file or a
     link where one of its folders should be, or a file (or link) of that name we did not write."""
-    parts = PurePosixPath(rel).parts
-    for k in range(1, len(parts)):
-        p = final.joinpath(*parts[:k])
-        if p.is_symlink() or p.exists() and not p.is_dir():
-            return True
+    if any(p.is_symlink() or p.exists() and not p.is_dir() for p in _folders_of(final, rel)):
+        return True
     target = final / rel
     return (target.is_symlink() or target.exists()) and (rel not in ours or target.is_symlink())
 
@@ -208,8 +211,7 @@ def _merge_into(tmp: Path, final: Path) -> None:
     if clash:
         _keep_aside(tmp, final, f"its {', '.join(clash[:3])} would be replaced (not written by this program)")
     for rel in previous:
-        parts = PurePosixPath(rel).parts
-        if not any(final.joinpath(*parts[:k]).is_symlink() for k in range(1, len(parts))):
+        if not any(p.is_symlink() for p in _folders_of(final, rel)):
             (final / rel).unlink(missing_ok=True)        # never through a link the user put there
     for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
         target = final / f.relative_to(tmp)

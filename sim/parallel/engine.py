@@ -82,14 +82,15 @@ def _probe(address: str, expected: str) -> None:
     from distributed.core import send_recv
     from distributed.security import Security
 
-    if address.startswith("tls://") and Security().get_connection_args("client")["ssl_context"] is None:
+    # tls:// takes its certificates from Dask's configuration, as a Client does
+    connection = Security().get_connection_args("client")
+    if address.startswith("tls://") and connection["ssl_context"] is None:
         raise InputError("--scheduler", f"{address} needs Dask's TLS settings: distributed.comm.tls.ca-file, "
                                         ".client.cert and .client.key (e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
                                         "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT, DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY)")
 
     async def identity():
-        # tls:// takes its certificates from Dask's configuration, as a Client does
-        comm = await connect(address, timeout=PROBE_SECONDS, **Security().get_connection_args("client"))
+        comm = await connect(address, timeout=PROBE_SECONDS, **connection)
         try:
             return await send_recv(comm, op="identity")
         finally:
