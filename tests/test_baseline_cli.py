@@ -50,6 +50,21 @@ def test_a_run_without_randomness_states_its_differences_as_exact():
     text = headline({"b": {"calls_blocked": same, "calls_cut": zero}}, "a", 2, "USD")
     assert "these differences are exact" in text and "- b blocks 12 fewer calls than a" in text
     assert "cuts" not in text and "p =" not in text
-    varied = dict(same, half_width="3.0000", p_holm=0.01, significant=True)
+    varied = dict(same, half_width="3.0000", ci95_low="-15.0000", ci95_high="-9.0000", p_holm=0.01, significant=True)
     text = headline({"b": {"calls_blocked": varied, "calls_cut": zero}}, "a", 2, "USD")
     assert "- b blocks 12 ± 3 fewer calls than a (p = 0.010)" in text
+
+
+def test_a_skewed_difference_shows_its_interval_by_its_ends():
+    """Hall's interval of skewed differences is not symmetric about the mean: the headline and
+    the paired table show its ends, not a half-width that would misplace it (a decrease as sizes)."""
+    from sim.outputs.paired import headline, paired_table
+
+    skewed = {"diff_mean": "-4.3000", "half_width": "17.2000", "ci95_low": "-32.9131", "ci95_high": "-1.4867",
+              "p_value": 0.01, "p_holm": 0.02, "significant": True}
+    text = headline({"b": {"calls_blocked": skewed}}, "a", 10, "USD")
+    assert "- b blocks 4.3 (1.5 to 32.9) fewer calls than a (p = 0.020)" in text
+    table = paired_table({"b": {"calls_blocked": skewed}}, [("calls_blocked", "blocked")])
+    assert "−4.3 (−32.9 to −1.5) *" in table
+    up = dict(skewed, diff_mean="4.3000", ci95_low="1.4867", ci95_high="32.9131")
+    assert "- b blocks 4.3 (1.5 to 32.9) more calls than a" in headline({"b": {"calls_blocked": up}}, "a", 10, "USD")

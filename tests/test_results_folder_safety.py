@@ -66,6 +66,14 @@ def test_force_writes_the_results_beside_the_users_files(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def _as_from_a_terminal() -> None:
+    """The child starts with every signal it is sent handled by default, as from a terminal, even
+    when this suite runs where they are ignored (a background job ignores SIGINT, nohup SIGHUP:
+    the child would inherit that, and keep it, test_a_signal_the_parent_ignores_stays_ignored)."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig, group", [(signal.SIGTERM, False), (signal.SIGHUP, False), (signal.SIGINT, True)],
                          ids=["SIGTERM", "SIGHUP", "Ctrl-C to the process group"])
 def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path, sig, group):
@@ -80,7 +88,7 @@ def test_a_signal_stops_the_run_quietly_and_leaves_no_temporary_folder(tmp_path,
     cmd = [sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--out", str(out / "res"),
            "-r", "400" if group else "40", "-w", "2", "--no-xlsx"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=group)
+                            start_new_session=group, preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 60
     while not list(out.glob(".res.tmp-*")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -223,7 +231,8 @@ def test_a_second_signal_stops_a_clean_up_that_hangs(tmp_path, sig):
               "with stop_on_signals(), atomic_folder(%r):\n    try:\n        print('ready', flush=True); time.sleep(60)\n"
               "    except KeyboardInterrupt:\n        print('cleaning', flush=True); time.sleep(60)\n"
               ) % (str(ROOT), str(tmp_path / "out"))
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_from_a_terminal)
     assert proc.stdout.readline().strip() == "ready"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
     proc.send_signal(sig)

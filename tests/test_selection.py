@@ -28,6 +28,20 @@ def test_bounds_by_hand():
     assert paired_bound([D(12)] * 4, [D(10)] * 4, 0.05).low == -math.inf       # 0.0625: not decided
 
 
+def test_skewed_values_are_bounded_by_halls_correction():
+    # 0 x 8, 3, 40 (skewness > 1 from 10): the ends of Hall's two-sided 95 % interval are the
+    # one-sided bounds at 2.5 % (worked by hand in tests/test_stats_intervals.py); a t bound
+    # would stop at 4.3 + 8.9985 = 13.30, below what the tail suggests
+    values = [D(0)] * 8 + [D(3), D(40)]
+    b = bound("calls_blocked", values, 0.025)
+    assert (b.mean, b.low, b.high) == (pytest.approx(4.3), pytest.approx(-1.4867), pytest.approx(32.9131))
+    d = paired_bound(values, [D(0)] * 10, 0.025)
+    assert (d.low, d.high) == (pytest.approx(-1.4867), pytest.approx(32.9131))
+    # not skewed: Student t as before
+    assert bound("credits_spent", [D(v) for v in (5, 6, 7, 5, 6, 7, 5, 6, 7, 6)], 0.025).high == pytest.approx(
+        6.0 + 2.262157 * math.sqrt(2 / 3) / math.sqrt(10), abs=1e-4)
+
+
 def test_a_quiet_candidate_is_declared_feasible_by_the_poisson_bound():
     """c0 saw no disruption in 8 replications: -ln(0.05/6)/8 = ln(120)/8 = 0.5984 <= 0.6, feasible, however
     large the bursts another candidate showed (their size tells nothing about c0's: a richer

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as st
 
 from sim.analysis.compare import compare, holm, paired_difference
-from sim.analysis.stats import (bootstrap_interval, metric_interval, rule_of_three, t_interval,
+from sim.analysis.stats import (Interval, hall_interval, metric_interval, rule_of_three, t_interval,
                                 wilson_interval)
 from sim.analysis.summary import interval_of
 
@@ -69,15 +69,27 @@ def test_no_interval_below_the_natural_bound():
     assert interval_of("final_balance", [D(0), D(0), D(0), D(0), D(10)]).low == D("-3.5529")
 
 
-def test_skewed_values_from_10_replications_get_a_bca_bootstrap_interval():
+def test_skewed_values_from_10_replications_get_halls_skewness_corrected_interval():
+    """By hand (Hall 1992, sim/analysis/stats.py): 0 x 8, 3, 40: mean 4.3, deviations -4.3 x 8,
+    -1.3, 35.7; m2 = 1424.1 / 10 = 142.41, m3 = (45499.293 - 636.056 - 2.197) / 10 = 4486.104,
+    gamma = m3 / m2^1.5 = 2.63970; a = gamma / (3 sqrt 10) = 0.278251, b = a / 2;
+    s / sqrt(n) = sqrt(142.41 * 10 / 9 / 10) = 3.977856; c = t(0.975, 9) = 2.262157.
+    g^-1(c) = (cbrt(1 + 3a (c - b)) - 1) / a = (cbrt(2.772203) - 1) / a = 1.455303: low = 4.3 -
+    3.977856 * 1.455303 = -1.4867; g^-1(-c) = (cbrt(-1.004470) - 1) / a = -7.193144: high =
+    4.3 + 28.6133 = 32.9131. A count cannot be below 0: clipped there. The t interval would be
+    4.3 ± 8.9985: the skewness moves the interval up, where the values' long tail is."""
     values = [D(0)] * 8 + [D(3), D(40)]
     assert abs(st.skew([float(v) for v in values], bias=False)) > 1
-    iv = interval_of("calls_blocked", values)
-    assert iv.method == "bca" and D(0) <= iv.low < iv.mean < iv.high
-    assert iv == interval_of("calls_blocked", list(values)), "seeded from the values: reproducible"
-    # the same values under a t interval: symmetric, clipped at 0
-    assert t_interval(values, D(0)).low == 0
+    assert interval_of("final_balance", values) == Interval(D("4.3000"), D("-1.4867"), D("32.9131"), "hall")
+    assert interval_of("calls_blocked", values) == Interval(D("4.3000"), D("0"), D("32.9131"), "hall")
+    # mirrored values mirror the interval
+    mirrored = interval_of("final_balance", [-v for v in values])
+    assert (mirrored.low, mirrored.high) == (D("-32.9131"), D("1.4867"))
+    # not skewed, or skewed from fewer than 10 replications: Student t
     assert interval_of("calls_blocked", [D(v) for v in (5, 6, 7, 5, 6, 7, 5, 6, 7, 6)]).method == "t"
+    assert interval_of("calls_blocked", [D(0)] * 7 + [D(3), D(40)]).method == "t"
+    # no spread at all: the mean itself
+    assert hall_interval([D(2)] * 10) == Interval(D("2.0000"), D("2.0000"), D("2.0000"), "hall")
 
 
 def test_holm_by_hand():
@@ -117,7 +129,12 @@ def _tolerance(batches: int, level: float = 0.95) -> float:
 def test_paired_interval_covers_the_true_difference_at_the_nominal_rate():
     """Two capacity 'policies' on common Poisson traffic: blocked_c = max(X - c, 0), X ~ Poisson(20).
     The truth E[blocked_18 - blocked_22] is exact from the Poisson pmf. 600 batches of 20 paired
-    replications; the coverage count is Binomial(600, 0.95) if the interval is right."""
+    replications; the coverage count is Binomial(600, 0.95) if the interval is right.
+
+    The differences lie on 0..4 and a few batches (2 %) look skewed, which Hall's correction
+    widens: over 2,000 batches the rule covered 96.4 % (Student t alone 94.5 %). So the count
+    may sit up to two points above nominal (conservative on lattice-valued differences, the
+    README says so), never below it by more than the sampling error."""
     lam, batches, n = 20, 600, 20
     k = np.arange(0, 200)
     pmf = st.poisson.pmf(k, lam)
@@ -130,7 +147,7 @@ def test_paired_interval_covers_the_true_difference_at_the_nominal_rate():
         b = [D(int(v)) for v in np.maximum(x - 22, 0)]
         iv, _ = paired_difference(a, b)
         covered += float(iv.low) <= truth <= float(iv.high)
-    assert abs(covered / batches - 0.95) <= _tolerance(batches), covered / batches
+    assert -_tolerance(batches) <= covered / batches - 0.95 <= _tolerance(batches) + 0.02, covered / batches
 
 
 def test_wilson_coverage_is_near_nominal_exactly():
@@ -145,22 +162,42 @@ def test_wilson_coverage_is_near_nominal_exactly():
         assert min(covers) > 0.91 and abs(np.mean(covers) - 0.95) < 0.01, (n, min(covers), np.mean(covers))
 
 
-def test_bootstrap_covers_a_skewed_metric_at_least_as_often_as_t():
-    """Lognormal 'hours exhausted' (sigma 1, known mean e^0.5), 20 replications, 200 batches.
-    Both intervals under-cover at this n (about 85 %: skewed metrics need more replications);
-    BCa covers at least as often as Student t on the same samples, and above 85 % less three
-    binomial standard errors."""
+def test_a_skewed_metric_is_covered_at_the_nominal_rate_where_t_falls_short():
+    """Exponential 'hours exhausted' (mean 1, skewness 2), 20 replications, 600 batches: the rule's
+    interval (Hall's whenever the batch looks skewed) covers within three binomial standard
+    errors of 95 %, and more often than Student t on the same batches (here 93.3 % against 90.7 %,
+    which fails; over 2,000 batches 94.3-94.8 % against 91.8-92.1 %; BCa, the rule before, 92.1 %)."""
     rng = np.random.default_rng(7)
-    truth, batches = float(np.exp(0.5)), 200
-    bca = t = 0
+    batches = 600
+    rule = t = 0
     for _ in range(batches):
-        values = [D(f"{v:.4f}") for v in rng.lognormal(0, 1, 20)]
-        iv = bootstrap_interval(values, D(0))
-        bca += float(iv.low) <= truth <= float(iv.high)
+        values = [D(f"{v:.4f}") for v in rng.exponential(1, 20)]
+        iv = interval_of("hours_exhausted", values)
+        rule += float(iv.low) <= 1 <= float(iv.high)
         iv = t_interval(values, D(0))
-        t += float(iv.low) <= truth <= float(iv.high)
-    assert bca >= t
-    assert bca / batches >= 0.85 - _tolerance(batches, 0.85), bca / batches
+        t += float(iv.low) <= 1 <= float(iv.high)
+    assert rule > t
+    assert abs(rule / batches - 0.95) <= _tolerance(batches), rule / batches
+
+
+def test_a_paired_test_of_skewed_differences_keeps_its_size():
+    """A true 'no difference' whose paired differences are skewed (exponential less its mean, 20
+    replications, 2,000 batches): the comparison calls it significant within three binomial
+    standard errors of 5 % of the time (here 5.35 %; a plain t test of the same differences 7.55 %,
+    outside), and its p-value and interval always agree (p < 0.05 exactly when the interval
+    leaves out 0)."""
+    rng = np.random.default_rng(11)
+    batches, rejected, rejected_by_t = 2000, 0, 0
+    baseline = [D(100)] * 20
+    for _ in range(batches):
+        values = [D(100) + D(f"{v - 1:.4f}") for v in rng.exponential(1, 20)]
+        iv, p = paired_difference(values, baseline)
+        rejected += p < 0.05
+        rejected_by_t += st.ttest_1samp([float(v - 100) for v in values], 0).pvalue < 0.05
+        if abs(p - 0.05) > 1e-3:            # away from the rounding of the interval's ends
+            assert (p < 0.05) == (not iv.low <= 0 <= iv.high), (p, iv)
+    assert abs(rejected / batches - 0.05) <= _tolerance(batches, 0.05), rejected / batches
+    assert rejected_by_t / batches - 0.05 > _tolerance(batches, 0.05), "the experiment tells the two apart"
 
 
 def test_quantile_is_numpys_linear_rule_in_exact_decimals():

@@ -8,8 +8,8 @@ The rule (README, "Reading the comparison table"):
 - the same value in every replication: that value, no interval ("constant"); a count that is
   zero in every replication: 0 with the rule-of-three upper bound 3/n ("rule_of_three");
 - `prob_disruption` (a 0/1 value per replication): Wilson score interval ("wilson");
-- values skewed (|bias-corrected sample skewness| > 1) from at least 10 replications:
-  BCa bootstrap, 9,999 resamples, seeded from the values themselves ("bca");
+- values skewed (|bias-corrected sample skewness| > 1) from at least 10 replications: Student t
+  corrected for the skewness by Hall's transformation ("hall", `hall_interval`);
 - otherwise Student t ("t");
 and no interval reaches past the metric's natural bound (counts and money that cannot be
 negative stay >= 0, a probability in [0, 1]).
@@ -18,7 +18,6 @@ Means are exact Decimals; interval ends are quantised half-up to 4 places.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -29,9 +28,8 @@ import numpy as np
 
 LEVEL = 0.95
 Q4 = Decimal("0.0001")
-SKEW_LIMIT = 1.0              # |skewness| above this: bootstrap
-BOOTSTRAP_MIN_N = 10          # BCa needs some replications to estimate its corrections
-BOOTSTRAP_RESAMPLES = 9999
+SKEW_LIMIT = 1.0              # |skewness| above this: Hall's skewness-corrected t
+SKEW_MIN_N = 10               # fewer replications estimate the skewness too poorly to correct by it
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Interval:
     mean: Decimal
     low: Decimal | None       # None: no interval (one replication)
     high: Decimal | None
-    method: str               # none, constant, rule_of_three, wilson, bca, t
+    method: str               # none, constant, rule_of_three, wilson, hall, t
 
     @property
     def half_width(self) -> Decimal:
@@ -103,22 +101,61 @@ def rule_of_three(n: int) -> Decimal:
     return _q(Decimal(3) / Decimal(n))
 
 
-def bootstrap_interval(values: list[Decimal], lower: Decimal | None = None, method: str = "BCa") -> Interval:
-    """scipy.stats.bootstrap interval of the mean; the resampling is seeded from the values, so the
-    same values give the same interval whatever the policy is called or where it stands."""
-    from scipy import stats as st       # LAZY (above)
-    x = np.array([float(v) for v in values])
-    digest = hashlib.sha256(" ".join(str(v) for v in values).encode()).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    res = st.bootstrap((x,), np.mean, confidence_level=LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
-                       method=method, random_state=rng, vectorized=True, batch=1000)
-    low, high = res.confidence_interval
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return t_interval(values, lower)
+def hall_interval(values: list[Decimal], lower: Decimal | None = None, level: float = LEVEL,
+                  upper: Decimal | None = None) -> Interval:
+    """Student t interval corrected for the values' skewness by Hall's transformation (P. Hall,
+    "On the removal of skewness by transformation", JRSS B 54, 1992): the studentised mean
+    T = sqrt(n) (mean - mu) / s is skewed when the values are, so it is compared with the t
+    quantile c after the monotone map g(T) = T + a T^2 + a^2 T^3 / 3 + b, a = gamma / (3 sqrt(n)),
+    b = gamma / (6 sqrt(n)) (gamma: the values' skewness). Inverted, mu lies in
+    [mean - s/sqrt(n) g^-1(c), mean - s/sqrt(n) g^-1(-c)], g^-1(y) = (cbrt(1 + 3a (y - b)) - 1) / a.
+
+    Why not a bootstrap: on skewed metrics BCa covered no better than t (lognormal sigma 1, 10
+    replications: 82 % against 83 %), Hall's interval 89 %, as well as a bootstrap-t and
+    without resampling (README, "Reading the comparison table"). `level` is two-sided; a
+    one-sided bound at alpha is an end at level 1 - 2 alpha. Exact Decimal arithmetic."""
+    n = len(values)
     mean = _mean(values)
-    # the ends must hold the mean (a BCa interval of a near-degenerate sample may not)
-    low, high = min(Decimal(float(low)), mean), max(Decimal(float(high)), mean)
-    return _clip(Interval(_q(mean), _q(low), _q(high), method.lower()), lower, None)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        dev = [v - mean for v in values]
+        m2 = sum((d * d for d in dev), Decimal(0)) / n
+        if m2 == 0:
+            return Interval(_q(mean), _q(mean), _q(mean), "hall")
+        gamma = sum((d ** 3 for d in dev), Decimal(0)) / n / (m2 * m2.sqrt())
+        root_n = Decimal(n).sqrt()
+        a, b = gamma / (3 * root_n), gamma / (6 * root_n)
+        scale = (m2 * n / (n - 1)).sqrt() / root_n                    # s / sqrt(n)
+        c = t_quantile(n - 1, level)
+
+        def g_inverse(y: Decimal) -> Decimal:
+            if a == 0:
+                return y - b
+            u = 1 + 3 * a * (y - b)
+            root = abs(u) ** (Decimal(1) / 3)
+            return ((root if u >= 0 else -root) - 1) / a
+
+        low, high = mean - scale * g_inverse(c), mean - scale * g_inverse(-c)
+    return _clip(Interval(_q(mean), _q(low), _q(high), "hall"), lower, upper)
+
+
+def hall_p_value(values: list[float]) -> float:
+    """Two-sided p-value of "mean = 0" that Hall's interval inverts: p < 1 - LEVEL exactly
+    when `hall_interval` at LEVEL leaves out 0 (up to its rounding)."""
+    from scipy import stats as st       # LAZY (above)
+    x = np.asarray(values, float)
+    n = len(x)
+    dev = x - x.mean()
+    gamma = float(np.mean(dev ** 3) / np.mean(dev ** 2) ** 1.5)
+    a, b = gamma / (3 * np.sqrt(n)), gamma / (6 * np.sqrt(n))
+    t = float(np.sqrt(n) * x.mean() / x.std(ddof=1))
+    g = t + a * t * t + a * a * t ** 3 / 3 + b
+    return float(2 * st.t.sf(abs(g), n - 1))
+
+
+def skewed(values: list[Decimal]) -> bool:
+    """The rule's test for Hall's correction: enough replications and |skewness| > SKEW_LIMIT."""
+    return len(values) >= SKEW_MIN_N and abs(skewness(values)) > SKEW_LIMIT
 
 
 def skewness(values: list[Decimal]) -> float:
@@ -143,9 +180,12 @@ def metric_interval(values: list[Decimal], *, count: bool, lower: Decimal | None
         if count and values[0] == 0:
             return Interval(_q(0), _q(0), rule_of_three(n), "rule_of_three")
         return Interval(_q(values[0]), None, None, "constant")
-    if n >= BOOTSTRAP_MIN_N and abs(skewness(values)) > SKEW_LIMIT:
-        return bootstrap_interval(values, lower)
-    return t_interval(values, lower)
+    return mean_interval(values, lower)
+
+
+def mean_interval(values: list[Decimal], lower: Decimal | None = None) -> Interval:
+    """The rule's interval of a mean that varies: Hall's when the values are skewed, else t."""
+    return hall_interval(values, lower) if skewed(values) else t_interval(values, lower)
 
 
 def _clip(iv: Interval, lower: Decimal | None, upper: Decimal | None) -> Interval:

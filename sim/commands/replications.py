@@ -2,7 +2,7 @@
 (`--precision`), or by default the rule below, so that the table is not misleading.
 
 Default rule (no -r, no --precision): 10 replications (enough for every interval kind of the
-table, bootstrap included), then batches until the 95 % half-width of calls_blocked, calls_cut
+table, skewness correction included), then batches until the 95 % half-width of calls_blocked, calls_cut
 and credits_spent is within ±10 % of the mean for every policy, at most 40 replications; the
 run warns about any metric still poorer than that.
 """

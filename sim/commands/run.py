@@ -59,8 +59,10 @@ def cmd_run(args) -> int:
                                        f"({', '.join(names)}), got {baseline!r}")
     _log(args, f"loaded {args.scenario}: {len(world.users)} users, {len(names)} policies, "
                + (f"{len(replay)} replayed calls" if replay is not None else f"{scenario.days} days synthetic traffic"))
-    with Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine, \
-            atomic_folder(out, args.force) as tmp:
+    # the engine inside the folder: on Ctrl-C its workers (which write replication 0's files
+    # there) are stopped before the temporary folder is removed, or one could create it again
+    with atomic_folder(out, args.force) as tmp, \
+            Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine:
         from sim.outputs.policy_files import FileOptions
         job = Job(world, seed, replay, tmp, file_options=FileOptions(args.format, args.journal))
         per_rep, precision = replicate_to_precision(engine, job, plan.start, plan.target, plan.metrics, plan.cap)
@@ -130,8 +132,8 @@ def _report(summary: dict, compared: dict, baseline: str, replications: int, cur
 def _table_note(replications: int) -> str:
     if replications < 2:
         return "One replication: no confidence intervals (use --replications 10 for mean ± 95 % CI half-width)."
-    return (f"Per policy: mean and 95 % interval over {replications} replications (Student t; a bootstrap "
-            "or Wilson interval where shown as (low–high); see README); money in the scenario currency.")
+    return (f"Per policy: mean and 95 % interval over {replications} replications (Student t; a skewness-corrected "
+            "(Hall) or Wilson interval where shown as (low–high); see README); money in the scenario currency.")
 
 
 def _replay_info(scenario, replay, folder: Path, names: list[str]) -> dict | None:

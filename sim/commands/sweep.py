@@ -58,8 +58,9 @@ def cmd_sweep(args) -> int:
     space = load_space(args)
     out = args.out or Path("results") / f"{space.scenario.name}-sweep"
     check_out_folder(out, args.force)
-    with Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine, \
-            atomic_folder(out, args.force) as tmp:
+    # the engine inside the folder, as in `run`: on Ctrl-C the workers stop before it is removed
+    with atomic_folder(out, args.force) as tmp, \
+            Engine(args.workers, args.scheduler, progress=not args.quiet and sys.stderr.isatty()) as engine:
         job = Job(space.world, space.seed, space.replay)
         per_rep = with_disruptions(run_replications(engine, job, range(reps), space.policies, desc="candidate runs"))
         summary = aggregate(per_rep, space.names)

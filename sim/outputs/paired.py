@@ -32,11 +32,31 @@ def _num(value: Decimal, metric: str) -> str:
     return shown(value, 0 if value == value.to_integral_value() or value >= 100 else 1, grouped=True)
 
 
-def _size(diff: Decimal, half: Decimal, metric: str, currency: str) -> str:
-    text = _num(diff, metric) + (f" ± {_num(half, metric)}" if half else "")
+def _spread(c: dict, show) -> str:
+    """The interval after a difference: ` ± h` when symmetric (t), ` (low to high)` when not
+    (Hall's interval of skewed differences), nothing when the difference never varied; `show`
+    formats a number. For a decrease the ends are shown as sizes (negated, in order)."""
+    diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
+    if not half:
+        return ""
+    low, high = Decimal(c["ci95_low"]), Decimal(c["ci95_high"])
+    if abs((diff - low) - (high - diff)) <= Decimal("0.0002"):
+        return f" ± {show(half)}"
+    return f" ({show(low)} to {show(high)})"
+
+
+def _size(c: dict | None, diff: Decimal, metric: str, currency: str) -> str:
+    """The size of a difference, with its interval when `c` (its comparison) is given."""
+    spread = "" if c is None else _spread(c if diff >= 0 else _negated(c), lambda v: _num(v, metric))
+    text = _num(diff, metric) + spread
     if metric == "prob_disruption":
         return text + " percentage points"
     return f"{text} {currency}" if metric in MONEY else text
+
+
+def _negated(c: dict) -> dict:
+    return {"diff_mean": -Decimal(c["diff_mean"]), "half_width": c["half_width"],
+            "ci95_low": -Decimal(c["ci95_high"]), "ci95_high": -Decimal(c["ci95_low"])}
 
 
 def _p(p: float) -> str:
@@ -56,7 +76,7 @@ def headline(comparisons: dict, baseline: str, replications: int, currency: str)
                  "this run, e.g. replayed calls without card declines), so these differences are exact:"]
     else:
         lines = [f"Against the baseline {baseline} (paired over {replications} replications on the same calls; "
-                 "mean difference ± 95 % half-width, Holm-adjusted p):"]
+                 "mean difference with its 95 % interval, Holm-adjusted p):"]
     for name, per_metric in comparisons.items():
         said, same = [], []
         for m in HEADLINE:
@@ -66,16 +86,16 @@ def headline(comparisons: dict, baseline: str, replications: int, currency: str)
             if exact:
                 diff = Decimal(c["diff_mean"])
                 if diff:
-                    said.append(f"- {name} {PHRASES[m][0 if diff < 0 else 1].format(x=_size(diff, 0, m, currency))}"
+                    said.append(f"- {name} {PHRASES[m][0 if diff < 0 else 1].format(x=_size(None, diff, m, currency))}"
                                 f" than {baseline}")
                 continue
             if not c["significant"]:
                 if c["p_value"] < 1.0 or Decimal(c["diff_mean"]) != 0:
                     same.append(m)
                 continue
-            diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
-            phrase = PHRASES[m][0 if diff < 0 else 1].format(x=_size(diff, half, m, currency))
-            every = " in every replication" if half == 0 else ""
+            diff = Decimal(c["diff_mean"])
+            phrase = PHRASES[m][0 if diff < 0 else 1].format(x=_size(c, diff, m, currency))
+            every = " in every replication" if Decimal(c["half_width"]) == 0 else ""
             said.append(f"- {name} {phrase} than {baseline}{every} ({_p(c['p_holm'])})")
         if not said:
             said.append(f"- {name}: no {'' if exact else 'significant '}difference from {baseline} in any headline metric")
@@ -86,15 +106,15 @@ def headline(comparisons: dict, baseline: str, replications: int, currency: str)
 
 
 def paired_table(comparisons: dict, metrics: list[tuple[str, str]]) -> str:
-    """Policy rows, metric columns: mean difference ± half-width, * when Holm-significant."""
+    """Policy rows, metric columns: mean difference and its interval (± half-width, or the ends
+    of a skewed difference's), * when Holm-significant."""
     from tabulate import tabulate
 
     def cell(c: dict, metric: str) -> str:
-        diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
+        diff = Decimal(c["diff_mean"])
         digits = 2 if metric in MONEY else 1
         text = ("+" if diff > 0 else "−") + shown(abs(diff), digits, grouped=True) if diff else "0"
-        if half:
-            text += f" ± {shown(half, digits, grouped=True)}"
+        text += _spread(c, lambda v: ("−" if v < 0 else "") + shown(abs(v), digits, grouped=True))
         return text + (" *" if c["significant"] else "")
 
     rows = [[f"{name} − baseline"] + [cell(per_metric[m], m) if m in per_metric else "" for m, _ in metrics]

@@ -19,7 +19,7 @@ def _value(v) -> str:
 
 def write_sweep_csv(path: Path, fields: list[str], rows: list[tuple[str, dict, dict]], metrics: list[str]) -> None:
     """One row per candidate: its name, each swept field's value, each metric's mean, 95 % half-width
-    and the interval's ends (a bootstrap, Wilson or rule-of-three interval is not symmetric: its
+    and the interval's ends (a skewness-corrected, Wilson or rule-of-three interval is not symmetric: its
     half-width alone misplaces it; empty ends: no interval)."""
     header = ["candidate", *fields] + [f"{m}_{s}" for m in metrics for s in ("mean", "half_width", "ci95_low", "ci95_high")]
     write_csv(path, header, ([name, *(_value(values[f]) for f in fields)]
