@@ -122,7 +122,7 @@ def test_balance_figure_draws_the_ledger(simulated, results):
 
 def test_comparison_figure_holds_the_summary(results, simulated):
     """Bars are the summary's means: disruptions by funding = blocked + cut by funding, spent, expired."""
-    from sim.outputs.plots import comparison_figure, disruption_stats
+    from sim.outputs.plots import comparison_figure, disruption_stat
     out, _ = results
     world, _, _ = simulated
     summary = json.loads((out / "summary.json").read_text())["policies"]
@@ -134,8 +134,30 @@ def test_comparison_figure_holds_the_summary(results, simulated):
     expect = [float(summary[n]["calls_blocked_funding"]["mean"]) + float(summary[n]["calls_cut_funding"]["mean"])
               for n in names]
     assert widths["disruptions"] == pytest.approx(expect)
-    mean, half, reps = disruption_stats(summary, names[0])
-    assert reps == 2 and half >= 0
+    stat = disruption_stat(summary, names[0])
+    assert len(stat["replications"]) == 2 and float(stat["mean"]) == pytest.approx(expect[0])
+
+
+def test_comparison_figure_error_bars_span_the_tables_interval(simulated):
+    """An asymmetric interval (Hall's, of skewed values; clipped at 0) is drawn from its low end
+    to its high end, not as mean ± half-width, and labelled as the table shows it."""
+    from sim.analysis.summary import interval_json
+    from sim.outputs.plots import comparison_figure
+    world, _, _ = simulated
+    skewed = [Decimal(0)] * 8 + [Decimal(3), Decimal(40)]       # 4.3 (0–32.9131)
+    plain = [Decimal(v) for v in (5, 6, 7, 5, 6, 7, 5, 6, 7, 6)]
+    stat = {m: interval_json(m, plain) for m in ("calls_blocked", "calls_blocked_funding", "calls_cut_funding",
+                                                 "credits_expired")}
+    summary = {"p": stat | {"credits_spent": interval_json("credits_spent", skewed)}}
+    assert summary["p"]["credits_spent"]["ci_method"] == "hall"
+    fig = comparison_figure(world, summary)
+    spent = next(ax for ax in fig.axes if ax.get_title().startswith("Credits spent"))
+    from matplotlib.container import ErrorbarContainer
+    error_bar = next(c for c in spent.containers if isinstance(c, ErrorbarContainer))
+    (segment,) = error_bar.lines[2][0].get_segments()
+    assert [x for x, _ in segment] == pytest.approx([0.0, 32.9131])
+    labels = [t.get_text() for t in spent.texts]
+    assert labels == ["4.30 (0.00–32.91)"]
 
 
 # ---- XLSX --------------------------------------------------------------------------------
@@ -161,8 +183,9 @@ def test_report_monthly_and_baseline_sheets_are_the_summary(results):
     assert [(r[0], r[1], Decimal(str(r[2])), Decimal(str(r[4])), Decimal(str(r[9]))) for r in monthly] == [
         (n, m, Decimal(a), Decimal(b), Decimal(c)) for n, m, a, b, c in want]
     paired = list(wb["vs baseline"].iter_rows(values_only=True))[1:]
-    assert [(r[0], r[1], Decimal(str(r[2])), r[6]) for r in paired] == [
-        (n, m, Decimal(c["diff_mean"]), "yes" if c["significant"] else "no")
+    assert [(r[0], r[1], *(Decimal(str(x)) for x in r[2:6]), r[8]) for r in paired] == [
+        (n, m, *(Decimal(c[k]) for k in ("diff_mean", "half_width", "ci95_low", "ci95_high")),
+         "yes" if c["significant"] else "no")
         for n, per in doc["comparisons"].items() for m, c in per.items()]
 
 
@@ -206,7 +229,7 @@ def test_report_comparison_sheet_is_the_summary(results):
     rows = list(wb["comparison"].iter_rows(values_only=True))
     names = list(summary)
     assert rows[0][:2] == ("metric", "unit")
-    assert list(rows[0][2:]) == [h for n in names for h in (f"{n} mean", f"{n} ±95% CI")]
+    assert list(rows[0][2:]) == [f"{n} {h}" for n in names for h in ("mean", "±95% CI", "95% low", "95% high")]
     from sim.analysis.metrics import METRICS
     assert [r[0] for r in rows[1:]] == list(METRICS)
     from sim.analysis.metrics import MONEY
@@ -214,12 +237,14 @@ def test_report_comparison_sheet_is_the_summary(results):
     for r in rows[1:]:
         for k, n in enumerate(names):
             stat = summary[n][r[0]]
-            if r[0] in MONEY:       # the table's figures (R1: half-up to cents from the exact mean)
-                assert Decimal(str(r[2 + 2 * k])) == half_up(exact_mean(stat))
-                assert Decimal(str(r[3 + 2 * k])) == half_up(stat["ci95_half_width"])
-            else:
-                assert Decimal(str(r[2 + 2 * k])) == Decimal(stat["mean"])
-                assert Decimal(str(r[3 + 2 * k])) == Decimal(stat["ci95_half_width"])
+            mean, half, low, high = r[2 + 4 * k:6 + 4 * k]
+            # the table's figures (R1: money half-up to cents from the exact mean)
+            figure = half_up if r[0] in MONEY else Decimal
+            assert Decimal(str(mean)) == figure(exact_mean(stat) if r[0] in MONEY else stat["mean"])
+            assert Decimal(str(half)) == figure(stat["ci95_half_width"])
+            for cell, key in ((low, "ci95_low"), (high, "ci95_high")):
+                assert (cell is None) == (stat[key] is None)
+                assert cell is None or Decimal(str(cell)) == figure(stat[key])
     about = dict(wb["about"].iter_rows(values_only=True))
     assert about["scenario"] == "us-office-domestic" and about["replications"] == 2
 
@@ -247,7 +272,7 @@ def test_table_workbook_and_picture_show_the_same_money(results, simulated):
             cell = rows[n][labels.index(metric)]
             assert cell == interval_cell(summary[n][metric], True) == texts[k]
             mean_text = cell.split(" ")[0]
-            assert Decimal(mean_text) == Decimal(str(sheet[metric][2 + 2 * k])) == half_up(exact_mean(summary[n][metric]))
+            assert Decimal(mean_text) == Decimal(str(sheet[metric][2 + 4 * k])) == half_up(exact_mean(summary[n][metric]))
 
 
 def test_report_is_byte_for_byte_reproducible(results, tmp_path):

@@ -76,12 +76,6 @@ def t_interval(values: list[Decimal], lower: Decimal | None = None, upper: Decim
     return _clip(Interval(_q(mean), _q(mean - half), _q(mean + half), "t"), lower, upper)
 
 
-def mean_ci(values: list[Decimal]) -> tuple[Decimal, Decimal]:
-    """(mean, half-width) of the Student t interval; half-width 0 for one replication."""
-    iv = t_interval(values)
-    return iv.mean, iv.half_width
-
-
 def wilson_interval(successes: int, n: int) -> Interval:
     """Wilson score interval of a proportion (successes of n)."""
     from scipy import stats as st       # LAZY (above)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .compare import Paired, compare
+from .frontier import DISRUPTIONS
 from .metrics import COUNTS, METRICS, MONEY, MONTHLY, MONTHLY_QUANTILES, PROPORTIONS, UNBOUNDED
 from .stats import Interval, metric_interval, quantile, t_interval
 
@@ -18,8 +19,9 @@ def _fmt(name: str, value: Decimal) -> str | int:
 
 
 def interval_of(metric: str, values: list[Decimal]) -> Interval:
-    """The metric's interval by the stated rule (sim.analysis.stats)."""
-    return metric_interval(values, count=metric in COUNTS, proportion=metric in PROPORTIONS,
+    """The metric's interval by the stated rule (sim.analysis.stats); `disruptions` (blocked + cut
+    by funding, frontier.DISRUPTIONS) is a count too."""
+    return metric_interval(values, count=metric in COUNTS or metric == DISRUPTIONS, proportion=metric in PROPORTIONS,
                            lower=None if metric in UNBOUNDED else Decimal(0))
 
 

@@ -65,7 +65,7 @@ def cmd_sweep(args) -> int:
         per_rep = with_disruptions(run_replications(engine, job, range(reps), space.policies, desc="candidate runs"))
         summary = aggregate(per_rep, space.names)
         for name in space.names:
-            summary[name][DISRUPTIONS] = interval_json("calls_blocked", [rep[name][DISRUPTIONS] for rep in per_rep])
+            summary[name][DISRUPTIONS] = interval_json(DISRUPTIONS, [rep[name][DISRUPTIONS] for rep in per_rep])
         front = pareto_front({n: tuple(Decimal(summary[n][c]["mean"]) for c in COSTS) for n in space.names})
         rows = [(n, space.values[n], summary[n]) for n in space.names]
         write_sweep_csv(tmp / "sweep.csv", space.fields, rows, [DISRUPTIONS, *METRICS])

@@ -264,15 +264,20 @@ class _Report:
 
 # ---- the report ------------------------------------------------------------------------------
 
+# per policy on the comparison sheet: an interval's ends, not only its half-width, because a
+# skewed, clipped or Wilson interval is not symmetric about the mean (blank: no interval)
+COMPARISON_COLUMNS = ("mean", "±95% CI", "95% low", "95% high")
+
+
 def _paired_sheet(wb: _Report, comparisons: dict) -> None:
     if not comparisons:
         return
-    sh = wb.sheet("vs baseline", ["policy", "metric", "difference", "±95% CI", "p-value", "Holm p", "significant"],
-                  widths=[24, 30, 14, 14, 10, 10, 12])
+    sh = wb.sheet("vs baseline", ["policy", "metric", "difference", "±95% CI", "95% low", "95% high", "p-value",
+                                  "Holm p", "significant"], widths=[24, 30, 14, 14, 14, 14, 10, 10, 12])
     for name, per_metric in comparisons.items():
         for m, c in per_metric.items():
-            sh.add_values([name, m, Decimal(c["diff_mean"]), Decimal(c["half_width"]), c["p_value"], c["p_holm"],
-                           "yes" if c["significant"] else "no"])
+            sh.add_values([name, m, *(Decimal(c[k]) for k in ("diff_mean", "half_width", "ci95_low", "ci95_high")),
+                           c["p_value"], c["p_holm"], "yes" if c["significant"] else "no"])
 
 
 def _monthly_sheet(wb: _Report, monthly: dict) -> None:
@@ -311,11 +316,12 @@ def write_report(folder: Path, doc: dict, policy_names: list[str], head: int = H
             ("policies", ", ".join(policy_names)),
             ("rates", scenario.get("rates") if isinstance(scenario.get("rates"), str) else "inline in the scenario"),
             ("version", (doc.get("versions") or {}).get("pstn-credits-sim", "")),
-            ("comparison", "every summary.json metric per policy: mean and 95 % CI half-width "
-                           "(0 with one replication); money rounded half-up to 2 decimals from the exact "
+            ("comparison", "every summary.json metric per policy: mean, 95 % CI half-width (0 with one "
+                           "replication) and the interval's ends (blank: none; read the ends, an interval "
+                           "need not be symmetric); money rounded half-up to 2 decimals from the exact "
                            "mean, as in the comparison table (summary.json keeps 4 decimals)"),
             ("vs baseline", f"each policy minus the baseline {doc.get('baseline', '')}, paired over the "
-                            "replications: mean difference, 95 % half-width, p-value, Holm-adjusted p"),
+                            "replications: mean difference, 95 % half-width and ends, p-value, Holm-adjusted p"),
             ("monthly", "per policy and calendar month: credits spent, expired, purchased, disruptions and hours "
                         "exhausted, means over the replications; spent and hours also P50 and P95"),
             ("<policy> cdr", "the policy's cdr.csv (replication 0): PSTN usage report, times in UTC; Charge and "
@@ -329,16 +335,16 @@ def write_report(folder: Path, doc: dict, policy_names: list[str], head: int = H
 
         header = ["metric", "unit"]
         for name in policy_names:
-            header += [f"{name} mean", f"{name} ±95% CI"]
-        comp = wb.sheet("comparison", header, widths=[22, 12] + [18] * (2 * len(policy_names)))
+            header += [f"{name} {h}" for h in COMPARISON_COLUMNS]
+        comp = wb.sheet("comparison", header, widths=[22, 12] + [16] * (len(COMPARISON_COLUMNS) * len(policy_names)))
         for m in METRICS:
             row: list = [m, currency if m in MONEY else UNITS.get(m, "calls")]
             for name in policy_names:
                 stat = summary[name][m]
-                if m in MONEY:      # the table's figures: half-up to cents from the exact mean
-                    row += [half_up(exact_mean(stat)), half_up(stat["ci95_half_width"])]
-                else:
-                    row += [Decimal(stat["mean"]), Decimal(stat["ci95_half_width"])]
+                # the table's figures: money half-up to cents (the mean from the exact values)
+                figure = half_up if m in MONEY else Decimal
+                row += [figure(exact_mean(stat) if m in MONEY else stat["mean"]), figure(stat["ci95_half_width"]),
+                        *(None if stat.get(k) is None else figure(stat[k]) for k in ("ci95_low", "ci95_high"))]
             comp.add_values(row)
         _paired_sheet(wb, doc.get("comparisons") or {})
         _monthly_sheet(wb, doc.get("monthly") or {})

@@ -27,10 +27,11 @@ from models.money import SCALE
 
 from models.ledger import EXPIRE, PURCHASE
 
-from sim.analysis.stats import mean_ci
+from sim.analysis.frontier import DISRUPTIONS
+from sim.analysis.summary import interval_json
 from .journal import KINDS, journal_columns
 
-from .rounding import count_text, exact_mean, shown
+from .rounding import exact_mean
 
 DPI = 100
 BALANCE_SIZE = (11, 6.5)          # inches: 1100 x 650 px
@@ -199,25 +200,28 @@ def _disruption_panel(ax, account, run, attempts, horizon, when) -> None:
 
 # ---- comparison.png ------------------------------------------------------------------------
 
-def disruption_stats(summary: dict, name: str) -> tuple[Decimal, Decimal, int]:
-    """(mean, 95 % CI half-width, replications) of the calls blocked or cut by funding (R11: the
-    part a funding policy causes), per replication summed."""
+def disruption_stat(summary: dict, name: str) -> dict:
+    """The calls blocked or cut by funding (R11: the part a funding policy causes), per
+    replication summed, as summary.json holds a metric: mean, interval by the table's rule
+    (sim.analysis.stats), values."""
     blocked = summary[name]["calls_blocked_funding"]["replications"]
     cut = summary[name]["calls_cut_funding"]["replications"]
-    values = [Decimal(str(b)) + Decimal(str(c)) for b, c in zip(blocked, cut)]
-    mean, half = mean_ci(values)
-    return mean, half, len(values)
+    return interval_json(DISRUPTIONS, [Decimal(str(b)) + Decimal(str(c)) for b, c in zip(blocked, cut)])
 
 
 def comparison_plot(path: Path, world, summary: dict) -> None:
     _save(comparison_figure(world, summary), path)
 
 
-def _bar(stat: dict, reps: int) -> tuple[float, float, str]:
-    """(bar length, error half-width, label) of a money metric: the label is the table's cell."""
+def _bar(stat: dict, money: bool) -> tuple[float, float, float, str]:
+    """(bar length, error below, error above, label) of a metric: the error bar spans the
+    interval's ends (a skewed or clipped one is not symmetric), the label is the table's cell."""
     from .table import interval_cell
-    half = float(Decimal(stat["ci95_half_width"])) if reps >= 2 else 0.0
-    return float(exact_mean(stat)), half, interval_cell(stat, True)
+    mean = float(exact_mean(stat))
+    if stat.get("ci95_low") is None:
+        return mean, 0.0, 0.0, interval_cell(stat, money)
+    below, above = mean - float(Decimal(stat["ci95_low"])), float(Decimal(stat["ci95_high"])) - mean
+    return mean, max(below, 0.0), max(above, 0.0), interval_cell(stat, money)
 
 
 def comparison_figure(world, summary: dict) -> Figure:
@@ -227,14 +231,10 @@ def comparison_figure(world, summary: dict) -> Figure:
     currency = world.scenario.currency
     reps = len(next(iter(summary.values()))["calls_blocked"]["replications"]) if summary else 0
 
-    def disruptions(name):
-        mean, half, _ = disruption_stats(summary, name)
-        label = count_text(mean) + (f" ± {shown(half)}" if reps >= 2 else "")
-        return float(mean), float(half) if reps >= 2 else 0.0, label
-
-    panels = [("Disruptions by funding\n(blocked + cut calls)", [disruptions(n) for n in names], "disruptions"),
-              (f"Credits spent ({currency})", [_bar(summary[n]["credits_spent"], reps) for n in names], "spent"),
-              (f"Credits expired ({currency})", [_bar(summary[n]["credits_expired"], reps) for n in names],
+    panels = [("Disruptions by funding\n(blocked + cut calls)", [_bar(disruption_stat(summary, n), False) for n in names],
+               "disruptions"),
+              (f"Credits spent ({currency})", [_bar(summary[n]["credits_spent"], True) for n in names], "spent"),
+              (f"Credits expired ({currency})", [_bar(summary[n]["credits_expired"], True) for n in names],
                "expired")]
     height = max(3.2, 1.2 + 0.55 * len(names))
     fig = _figure((12, height), layout="constrained")     # fits policy names of any length
@@ -242,14 +242,14 @@ def comparison_figure(world, summary: dict) -> Figure:
     y = np.arange(len(names))
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(names))]
     for ax, (title, bars, gid) in zip(axes, panels):
-        mean = np.array([m for m, _, _ in bars])
-        half = np.array([h for _, h, _ in bars])
-        ax.barh(y, mean, xerr=half if reps >= 2 else None, color=colours, alpha=0.85,
+        mean = np.array([m for m, _, _, _ in bars])
+        below, above = np.array([b for _, b, _, _ in bars]), np.array([a for _, _, a, _ in bars])
+        ax.barh(y, mean, xerr=np.vstack([below, above]) if reps >= 2 else None, color=colours, alpha=0.85,
                 error_kw={"ecolor": "black", "capsize": 4, "linewidth": 1}, gid=gid)
-        top = float((mean + half).max()) if len(mean) else 0.0
+        top = float((mean + above).max()) if len(mean) else 0.0
         ax.set_xlim(0, top * 1.3 if top > 0 else 1)
-        for yi, m, h, (_, _, label) in zip(y, mean, half, bars):
-            ax.text(m + h + (top or 1) * 0.02, yi, label, va="center", fontsize=8, gid=f"{gid}-label")
+        for yi, m, a, (_, _, _, label) in zip(y, mean, above, bars):
+            ax.text(m + a + (top or 1) * 0.02, yi, label, va="center", fontsize=8, gid=f"{gid}-label")
         ax.set_title(title, fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
