@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.inputs.ratecard import DEFAULT_CARD
 
 EXIT_OK = 0
-PROJECT_CARD = Path(__file__).resolve().parents[2] / "rates" / "illustrative-usd.csv"
 
 
 def add_parser(sub) -> None:
@@ -136,7 +136,7 @@ def cmd_fit(args) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError("--out", f"cannot create the folder of {out} ({e.strerror or e})") from None
-    doc = scenario_doc(f, name[:80], start, args.days, _rel(args.rates or PROJECT_CARD, out.parent), _policies(args.policies))
+    doc = scenario_doc(f, name[:80], start, args.days, _rel(args.rates or DEFAULT_CARD, out.parent), _policies(args.policies))
     text = scenario_yaml(doc, f, sources, out.with_suffix(".fit.md").name)
     aside = out.with_name(f".{out.name}.tmp")
     aside.write_text(text, encoding="utf-8")

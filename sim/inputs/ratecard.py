@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 from models.money import MoneyError, format_money, parse_money
@@ -18,8 +19,19 @@ from .spec_base import MAX_RATE_AMOUNT
 from .yamlfile import clip, decode_error
 
 HEADER = ["kind", "country", "per_minute", "connection_fee"]
-# Found from the project, wherever the scenario is (a scenario without `rates:` uses it).
-DEFAULT_CARD = Path(__file__).resolve().parents[2] / "rates" / "illustrative-usd.csv"
+
+
+def _default_card() -> Path:
+    """The project's illustrative card, wherever the scenario is (a scenario without `rates:`
+    uses it): rates/ beside the code in a checkout or an editable install, else the copy a
+    wheel installs under the environment's share/ folder (pyproject.toml, data-files)."""
+    name = "illustrative-usd.csv"
+    beside = Path(__file__).resolve().parents[2] / "rates" / name
+    installed = Path(sys.prefix) / "share" / "pstn-credits-sim" / "rates" / name
+    return beside if beside.exists() or not installed.exists() else installed
+
+
+DEFAULT_CARD = _default_card()
 
 
 def _currency(where: str, code: str, expected: str) -> None:
