@@ -24,7 +24,8 @@ def project_files() -> list[str]:
     """What `make run` needs: the Makefile, the packages and modules pyproject.toml ships, data."""
     import tomllib
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    code = list(tool.get("packages", [])) + [f"{m}.py" for m in tool.get("py-modules", [])]
+    tops = [pattern.rstrip("*") for pattern in tool["packages"]["find"]["include"]]    # "sim*" -> sim
+    code = tops + [f"{m}.py" for m in tool.get("py-modules", [])]
     return ["Makefile", "pyproject.toml", *code, "rates", "scenarios"]
 
 

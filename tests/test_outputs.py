@@ -229,7 +229,7 @@ def test_report_comparison_sheet_is_the_summary(results):
     rows = list(wb["comparison"].iter_rows(values_only=True))
     names = list(summary)
     assert rows[0][:2] == ("metric", "unit")
-    assert list(rows[0][2:]) == [f"{n} {h}" for n in names for h in ("mean", "±95% CI", "95% low", "95% high")]
+    assert list(rows[0][2:]) == [f"{n} {h}" for n in names for h in ("mean", "95% half-width", "95% low", "95% high")]
     from sim.analysis.metrics import METRICS
     assert [r[0] for r in rows[1:]] == list(METRICS)
     from sim.analysis.metrics import MONEY

@@ -23,6 +23,13 @@ def test_relative_half_width_and_the_next_batch_by_hand():
     assert relative_half_width("credits_spent", [Decimal(1)]) == math.inf       # no interval from one replication
     # values 9, 10, 11: mean 10, s = 1, t(0.975, 2) = 4.302653 -> half-width 2.4841 -> 24.8 %
     assert relative_half_width("credits_spent", [Decimal(9), Decimal(10), Decimal(11)]) == pytest.approx(0.24841, abs=1e-4)
+    # an interval that is not symmetric counts by its farther end (a review: the half-width
+    # understated the long side). 0, 0, 0, 0, 10: mean 2, t 2 ± 5.5529 clipped at 0 to 0-7.5529:
+    # the high end is 5.5529 = 278 % away (the clipped half-width, 3.7765, would say 189 %);
+    # 0 x 8, 3, 40: Hall's union 0-32.9131 about 4.3 (tests/test_stats_intervals.py): 28.6131
+    assert relative_half_width("calls_blocked", [Decimal(0)] * 4 + [Decimal(10)]) == pytest.approx(2.77645, abs=1e-4)
+    assert relative_half_width("calls_blocked", [Decimal(0)] * 8 + [Decimal(3), Decimal(40)]) == pytest.approx(
+        28.6131 / 4.3, abs=1e-4)
     # 10 replications at ±20 % need 10 x (20/10)^2 = 40 for ±10 %; growth is capped at 4x and by the cap
     assert next_total(10, [Shortfall("p", "m", 0.20)], 0.10, 1000) == 40
     assert next_total(10, [Shortfall("p", "m", 0.50)], 0.10, 1000) == 40

@@ -9,7 +9,8 @@ The rule (README, "Reading the comparison table"):
   zero in every replication: 0 with the rule-of-three upper bound 3/n ("rule_of_three");
 - `prob_disruption` (a 0/1 value per replication): Wilson score interval ("wilson");
 - values skewed (|bias-corrected sample skewness| > 1) from at least 10 replications: Student t
-  corrected for the skewness by Hall's transformation ("hall", `hall_interval`);
+  corrected for the skewness by Hall's transformation, never shorter than t's on either side
+  ("hall", `mean_interval`);
 - otherwise Student t ("t");
 and no interval reaches past the metric's natural bound (counts and money that cannot be
 negative stay >= 0, a probability in [0, 1]).
@@ -48,7 +49,8 @@ class Interval:
 
 
 def _q(x) -> Decimal:
-    return Decimal(x).quantize(Q4, ROUND_HALF_UP)
+    q = Decimal(x).quantize(Q4, ROUND_HALF_UP)
+    return q if q else abs(q)            # never "-0.0000"
 
 
 def _mean(values: list[Decimal]) -> Decimal:
@@ -135,7 +137,8 @@ def hall_interval(values: list[Decimal], lower: Decimal | None = None, level: fl
 
 def hall_p_value(values: list[float]) -> float:
     """Two-sided p-value of "mean = 0" that Hall's interval inverts: p < 1 - LEVEL exactly
-    when `hall_interval` at LEVEL leaves out 0 (up to its rounding)."""
+    when `hall_interval` at LEVEL leaves out 0 (up to its rounding). The larger of it and t's
+    inverts `mean_interval`'s union."""
     from scipy import stats as st       # LAZY (above)
     x = np.asarray(values, float)
     n = len(x)
@@ -154,9 +157,10 @@ def skewed(values: list[Decimal]) -> bool:
 
 def skewness(values: list[Decimal]) -> float:
     from scipy import stats as st       # LAZY (above)
-    x = np.array([float(v) for v in values])
-    if len(x) < 3 or np.all(x == x[0]):
+    if len(values) < 3 or all(v == values[0] for v in values):
         return 0.0
+    mean = _mean(values)        # deviations taken exactly: money of 1e12 has no float digits left
+    x = np.array([float(v - mean) for v in values])
     return float(st.skew(x, bias=False))
 
 
@@ -178,8 +182,17 @@ def metric_interval(values: list[Decimal], *, count: bool, lower: Decimal | None
 
 
 def mean_interval(values: list[Decimal], lower: Decimal | None = None) -> Interval:
-    """The rule's interval of a mean that varies: Hall's when the values are skewed, else t."""
-    return hall_interval(values, lower) if skewed(values) else t_interval(values, lower)
+    """The rule's interval of a mean that varies: t, or when the values are skewed, the union
+    of t's and Hall's. Why the union: one outlier among symmetric heavy-tailed values (the usual
+    shape of a paired difference between two bursty policies) makes the sample skewed, and
+    Hall's interval alone then shrinks on the side away from it, covering less than t (a
+    review: t with 3 df, 40 replications, 93 % against t's 95 %); the union keeps t's coverage
+    there and Hall's on skewed values, for 5-7 % more width."""
+    t = t_interval(values, lower)
+    if not skewed(values):
+        return t
+    hall = hall_interval(values, lower)
+    return Interval(t.mean, min(t.low, hall.low), max(t.high, hall.high), "hall")
 
 
 def _clip(iv: Interval, lower: Decimal | None, upper: Decimal | None) -> Interval:

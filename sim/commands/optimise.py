@@ -181,10 +181,10 @@ def _decide(alive, values, verdicts, objective, constraints, alpha) -> None:
             continue
         d = paired_bound([r[objective] for r in values[c]], [r[objective] for r in values[best]], alpha)
         if d.low > 0:
-            half = (d.high - d.low) / 2 if math.isfinite(d.high) else None
-            verdicts[c].status = "beaten"
+            verdicts[c].status = "beaten"       # the bounds need not be symmetric (Hall's): both shown
             verdicts[c].why = (f"{objective} higher than {best} by {d.mean:.4g}"
-                               + (f" ± {half:.4g}" if half is not None else " in every replication")
+                               + (f" (bounds {d.low:.4g} to {d.high:.4g})" if math.isfinite(d.high)
+                                  else " in every replication")
                                + f" (paired, after {len(values[c])} replications)")
 
 

@@ -266,13 +266,13 @@ class _Report:
 
 # per policy on the comparison sheet: an interval's ends, not only its half-width, because a
 # skewed, clipped or Wilson interval is not symmetric about the mean (blank: no interval)
-COMPARISON_COLUMNS = ("mean", "±95% CI", "95% low", "95% high")
+COMPARISON_COLUMNS = ("mean", "95% half-width", "95% low", "95% high")
 
 
 def _paired_sheet(wb: _Report, comparisons: dict) -> None:
     if not comparisons:
         return
-    sh = wb.sheet("vs baseline", ["policy", "metric", "difference", "±95% CI", "95% low", "95% high", "p-value",
+    sh = wb.sheet("vs baseline", ["policy", "metric", "difference", "95% half-width", "95% low", "95% high", "p-value",
                                   "Holm p", "significant"], widths=[24, 30, 14, 14, 14, 14, 10, 10, 12])
     for name, per_metric in comparisons.items():
         for m, c in per_metric.items():
