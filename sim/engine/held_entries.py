@@ -38,18 +38,25 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
     first, count, attempts, price, fee = (x[by_first] for x in segments)
     money_of = count * price + fee
     whole = np.concatenate([[0], np.cumsum(money_of)])
-    reach = int(((count - 1) * inc).max())
+    span = (count - 1) * inc
+    reach = int(span.max())
     by_t = np.argsort(other_t, kind="stable")
     o_t, o_whole = other_t[by_t], np.concatenate([[0], np.cumsum(other_amount[by_t])])
 
     def drawn_before(t: int) -> int:
         """Money of the increments and debits at instants before t."""
         i, j = int(np.searchsorted(first, t, "left")), int(np.searchsorted(first, t - reach, "left"))
-        n = np.clip(-((first[j:i] - t) // inc), 0, count[j:i])     # increments at first + k * inc < t
-        return int(whole[j] + (n * price[j:i]).sum() + fee[j:i].sum() + o_whole[np.searchsorted(o_t, t, "left")])
+        n = np.minimum((t - 1 - first[j:i]) // inc + 1, count[j:i])     # increments at first + k * inc < t
+        return int(whole[j] + np.dot(n, price[j:i]) + fee[j:i].sum() + o_whole[np.searchsorted(o_t, t, "left")])
 
     lo = int(min(first[0], other_t.min(initial=first[0])))
-    hi = int(max((first + (count - 1) * inc).max(), other_t.max(initial=lo)))
+    hi = int(max((first + span).max(), other_t.max(initial=lo)))
+    # bounds from whole segments, to search fewer instants: before the one whose money, with
+    # all the other debits, reaches `money` starts, it is not reached; `reach` after the one
+    # whose money alone reaches it starts, it is
+    c, c2 = (int(np.searchsorted(whole, x, "left")) for x in (money - int(o_whole[-1]), money))
+    lo = max(lo, int(first[c - 1])) if c > 0 else lo
+    hi = min(hi, int(first[c2 - 1]) + reach) if 0 < c2 < len(whole) else hi
     while lo < hi:                                          # the instant by which money is reached
         mid = (lo + hi) // 2
         if drawn_before(mid + 1) >= money:
@@ -75,9 +82,9 @@ def split(segments: list[np.ndarray], other: np.ndarray, money: int, inc: int) -
     n_after = c - n_before - is_cut
     before_fee, cut_fee = np.where(n_before > 0, e, 0), np.where((n_before == 0) & is_cut, e, 0)
     after_fee = e - before_fee - cut_fee
-    before = [np.concatenate([x[:j], y]) for x, y in zip((first, attempts, money_of),
-                                                           (f, a, n_before * p + before_fee))]
-    after = [np.concatenate([y, x[i:]]) for x, y in zip((first, attempts, money_of),
-                                                          (f + (n_before + is_cut) * inc, a, n_after * p + after_fee))]
-    return [np.concatenate(parts) for parts in zip(
-        entries(*before), entries(np.full(int(is_cut.sum()), t), a[is_cut], (p + cut_fee)[is_cut]), entries(*after))]
+    # before the cut (segments wholly before it, then the window's), the cut, after it (the
+    # window's, then segments wholly after it): joined once, each column
+    return entries(*(np.concatenate(parts) for parts in zip(
+        (first[:j], attempts[:j], money_of[:j]), (f, a, n_before * p + before_fee),
+        (np.full(int(is_cut.sum()), t), a[is_cut], (p + cut_fee)[is_cut]),
+        (f + (n_before + is_cut) * inc, a, n_after * p + after_fee), (first[i:], attempts[i:], money_of[i:]))))

@@ -179,7 +179,7 @@ class LoggedLedger(Ledger):
         if not len(cols[0]):
             return
         key = cols[0] * SPAN + cols[1] + 15
-        order = np.argsort(key)
+        order = np.argsort(key, kind="stable")      # distinct keys; a few sorted runs: merged fast
         assert key[order[0]] >= self.done, "a held increment was logged after its point was replayed"
         for k, col in enumerate(cols):
             col = col[order]
