@@ -90,18 +90,26 @@ def test_a_debit_that_empties_a_lot_exactly_is_one_row():
     assert led.balance == 0 and led._first == 2
 
 
+def _merged(op_key, held_key):
+    """The event order `_interleaved` gives: indices into the operations and held increments
+    concatenated."""
+    sort, before = ledger_log._interleaved(op_key, held_key)
+    held = np.arange(len(held_key)) if sort is None else sort
+    return np.insert(held + len(op_key), before, np.arange(len(op_key)))
+
+
 def test_merged_order_keeps_the_logs_order_on_ties():
     """Operations (keys in log order, ties kept in that order) and held increments (distinct keys)
     merged into one event order, as a stable sort of both would give."""
     ops = np.array([5, 5, 9, 12, 12, 12], np.int64)
     held = np.array([1, 6, 7, 10, 13], np.int64)
-    order = ledger_log._merged(ops, held)
+    order = _merged(ops, held)
     assert order.tolist() == np.argsort(np.concatenate([ops, held]), kind="stable").tolist()
     assert order.tolist() == [6, 0, 1, 7, 8, 2, 9, 3, 4, 5, 10]
     held = np.array([5, 12, 13], np.int64)                      # ties with operations: after them
-    assert ledger_log._merged(ops, held).tolist() == [0, 1, 6, 2, 3, 4, 5, 7, 8]
+    assert _merged(ops, held).tolist() == [0, 1, 6, 2, 3, 4, 5, 7, 8]
     unsorted = np.array([3, 1], np.int64)                       # not in order: sorted instead
-    assert ledger_log._merged(ops[:1], unsorted).tolist() == [2, 1, 0]
+    assert _merged(ops[:1], unsorted).tolist() == [2, 1, 0]
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -111,7 +119,7 @@ def test_property_merged_is_the_stable_sort(ops, held):
     empty, operations before the first or after the last increment: the stable sort's order."""
     op_key, held_key = np.array(sorted(ops), np.int64), np.array(sorted(held), np.int64)
     expected = np.argsort(np.concatenate([op_key, held_key]), kind="stable")
-    assert ledger_log._merged(op_key, held_key).tolist() == expected.tolist()
+    assert _merged(op_key, held_key).tolist() == expected.tolist()
 
 
 def test_flushes_log_pieces_that_follow_each_other():
@@ -119,12 +127,12 @@ def test_flushes_log_pieces_that_follow_each_other():
     flush's (tests/test_blocks.py's bursts, records kept, replayed every few increments)."""
     from tests.test_call_journal import held_blocks_journal_per_call_per_lot
     seen = {"merged": 0, "sorted": 0}
-    merged = ledger_log._merged
+    interleaved = ledger_log._interleaved
 
     def counting(op_key, held_key):
         seen["sorted" if len(held_key) > 1 and (np.diff(held_key) <= 0).any() else "merged"] += 1
-        return merged(op_key, held_key)
+        return interleaved(op_key, held_key)
 
-    with mock.patch.object(ledger_log, "_merged", counting):
+    with mock.patch.object(ledger_log, "_interleaved", counting):
         held_blocks_journal_per_call_per_lot()
     assert seen["merged"] > 50 and seen["sorted"] == 0, seen

@@ -164,7 +164,7 @@ class LoggedLedger(Ledger):
         per increment, or (when `drawn` (`_drawn_from`) says which lot paid them) one per segment
         (a flush logs each held call once) and lot, at its first increment, its amounts summed.
         A flush logs those started between the previous flush's point and its own, so the pieces
-        follow each other in event order: the log needs no sort of its own (`_merged` checks;
+        follow each other in event order: the log needs no sort of its own (`_interleaved` checks;
         nothing may order before what is already replayed)."""
         if not self._flushing:
             return
@@ -219,67 +219,57 @@ class LoggedLedger(Ledger):
         self.pending -= len(ht)
         if not n_ops and not len(ht):
             return
+        sort, before = _interleaved(op_key[:n_ops], held_key)
+        if sort is not None:
+            ht, hi, ha = ht[sort], hi[sort], ha[sort]
+        del op_key, held_key
         op_t = np.array([op[3][0] for op in ops], np.int64)
         op_amount = np.array([op[3][1] if op[2] == DEBIT else 0 for op in ops], np.int64)
         op_usage = np.array([op[3][2] if op[2] == DEBIT else 0 for op in ops], np.int64)
-        order = _merged(op_key[:n_ops], held_key)
-        del op_key, held_key
-        plain = np.concatenate([np.array([op[2] == DEBIT and not op[3][3] for op in ops], bool),
-                                np.ones(len(ht), bool)])[order]      # debits without overdraft, in order
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], plain, [False]]).astype(np.int8)))
-        del plain
-        runs = dict(zip(edges[0::2].tolist(), edges[1::2].tolist()))      # first -> end of each plain run
-
-        def columns(rows: np.ndarray):
-            """(t, amount, usage) of these rows of the merged order."""
-            held = rows >= n_ops
-            h, o = rows[held] - n_ops, rows[~held]
-            cols = [np.empty(len(rows), np.int64) for _ in range(3)]
-            for col, held_col, op_col in zip(cols, (ht, ha, hi), (op_t, op_amount, op_usage)):
-                col[held], col[~held] = held_col[h], op_col[o]
-            return cols
-
+        # the operations that are not plain debits (purchases, expiries, debits that may overdraw)
+        # end the runs of plain debits: held increments with the plain debits logged among them
+        stops = [r for r, op in enumerate(ops) if op[2] != DEBIT or op[3][3]] + [n_ops]
         out = self.out
-        k, n = 0, len(order)
-        while k < n:
-            if k in runs:
-                for a in range(k, runs[k], SLICE):
-                    t, amount, usage = columns(order[a:min(a + SLICE, runs[k])])
-                    if self.overdraft_held:
-                        _overdrawing(out, t, amount, usage)
-                    elif not _debits(out, t, amount, usage):
-                        for x in zip(t.tolist(), amount.tolist(), usage.tolist()):
-                            paid = out.debit(*x)
-                            assert paid, "a logged debit could not be replayed"
-                k = runs[k]
-                continue
-            r = int(order[k])
-            kind, args = ops[r][2], ops[r][3]            # not a plain debit: a logged operation
-            if kind == DEBIT:
-                out.debit(*args)
-            elif kind == PURCHASE:
-                out.purchase(*args)
-            else:
-                out.expire(*args)
-            k += 1
+        h = a = 0                                    # the next held increment and operation
+        for s in stops:
+            end = int(before[s]) if s < n_ops else len(ht)       # held increments before operation s
+            while h < end or a < s:                  # the run as columns, SLICE held increments at a time
+                h1 = min(end, h + SLICE)
+                a1 = a + int(np.searchsorted(before[a:s], h1, "right")) if h1 < end else s
+                t, amount, usage = (x[h:h1].astype(np.int64, copy=False) for x in (ht, ha, hi))
+                if a1 > a:                           # each before the held increments after it
+                    at = before[a:a1] - h
+                    t, amount, usage = (np.insert(x, at, y[a:a1]) for x, y in
+                                        ((t, op_t), (amount, op_amount), (usage, op_usage)))
+                if self.overdraft_held:
+                    _overdrawing(out, t, amount, usage)
+                elif not _debits(out, t, amount, usage):
+                    for x in zip(t.tolist(), amount.tolist(), usage.tolist()):
+                        paid = out.debit(*x)
+                        assert paid, "a logged debit could not be replayed"
+                h, a = h1, a1
+            if s < n_ops:
+                kind, args = ops[s][2], ops[s][3]     # not a plain debit: the operation itself
+                if kind == DEBIT:
+                    out.debit(*args)
+                elif kind == PURCHASE:
+                    out.purchase(*args)
+                else:
+                    out.expire(*args)
+                a = s + 1
 
 
-def _merged(op_key: np.ndarray, held_key: np.ndarray) -> np.ndarray:
-    """The event order of the log's operations (keys in log order, never decreasing) and held
-    increments (distinct keys): indices into the two concatenated, as a stable sort of them would
-    give (equal keys: operations first, in the log's order). Both already in order: merged, not
-    sorted (unless the held are not)."""
+def _interleaved(op_key: np.ndarray, held_key: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Where the log's operations (keys in log order, never decreasing) fall among the held
+    increments (distinct keys) in event order, as a stable sort of both would place them (equal
+    keys: operations first, in the log's order): the held increments' order when they are not
+    in order already (else None, the usual case: merged, not sorted), and how many of them come
+    before each operation."""
+    sort = None
     if len(held_key) > 1 and not (held_key[1:] > held_key[:-1]).all():
-        return np.argsort(np.concatenate([op_key, held_key]), kind="stable")
-    n_ops, n_held = len(op_key), len(held_key)
-    order = np.empty(n_ops + n_held, np.int64)
-    before = np.searchsorted(held_key, op_key)           # held increments before each operation
-    order[before + np.arange(n_ops)] = np.arange(n_ops)
-    # operations before (or tied with) each held increment: counted, not searched (few operations)
-    ops_before = np.cumsum(np.bincount(before, minlength=n_held + 1)[:n_held])
-    ops_before += np.arange(n_held)
-    order[ops_before] = np.arange(n_ops, n_ops + n_held)
-    return order
+        sort = np.argsort(held_key, kind="stable")
+        held_key = held_key[sort]
+    return sort, np.searchsorted(held_key, op_key)
 
 
 def _joined(parts: list) -> np.ndarray:
