@@ -224,15 +224,20 @@ def _grouped(call: np.ndarray, lot: np.ndarray, amount: np.ndarray) -> tuple[np.
     size = (int(call.max()) - c0 + 1) * width
     if size > 4 * n + 4096:
         key = call * SPAN + lot
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key, kind="stable")          # a group's rows in row order
         k = key[order]
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        first, sums, keys = order[starts], np.add.reduceat(amount[order], starts), k[starts]
-        # the groups in the order of their first rows: distinct rows, so placed, not sorted
-        slot = np.full(n, -1, np.int64)
-        slot[first] = np.arange(len(first))
-        by_row = slot[slot >= 0]
-        return first[by_row], sums[by_row], keys[by_row]
+        again = np.flatnonzero(k[1:] == k[:-1]) + 1     # sorted places repeating a group (few)
+        if not len(again):
+            return np.arange(n), amount, key
+        # each repeat's group starts just before its run of consecutive repeats
+        run = np.r_[True, np.diff(again) != 1]
+        start = (again[run] - 1)[np.cumsum(run) - 1]
+        sums = amount.copy()
+        np.add.at(sums, order[start], amount[order[again]])
+        opens = np.ones(n, bool)
+        opens[order[again]] = False
+        first = np.flatnonzero(opens)
+        return first, sums[first], key[first]
     dense = call - c0
     dense *= width
     dense += lot
