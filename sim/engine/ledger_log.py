@@ -72,14 +72,19 @@ class LoggedLedger(Ledger):
         if (t, priority) > self.key:
             self.key = (t, priority)
 
-    def _record(self, kind: int, args: tuple) -> None:
-        self.ops.append((*self.key, kind, args))
-        self._last_op = max(self._last_op, self.key[0] * SPAN + self.key[1] + 15)
+    def _record(self, kind: int, args: tuple) -> int:
+        """Log an operation of the running event; its key (instant * SPAN + priority + 15)."""
+        t, priority = self.key
+        self.ops.append((t, priority, kind, args))
+        key = t * SPAN + priority + 15
+        if key > self._last_op:
+            self._last_op = key
         if len(self.ops) >= CATCH_UP and self.nothing_held is not None and self.nothing_held():
             # calls paid increment by increment (postpay, overdraft, pools then credits): no
             # held increment is waiting to be logged, so all before the running event can go
             self._close_flush()
             self._replay(self.key)
+        return key
 
     def purchase(self, t, amount, expires_at, note=""):
         self._record(PURCHASE, (t, amount, expires_at, note))
@@ -90,11 +95,11 @@ class LoggedLedger(Ledger):
     def debit(self, t, amount, usage_id="", allow_overdraft=False):
         ok = Ledger.debit(self, t, amount, usage_id, allow_overdraft)
         if ok and amount > 0:
-            self._record(DEBIT, (t, amount, usage_id, allow_overdraft))
+            key = self._record(DEBIT, (t, amount, usage_id, allow_overdraft))
             if allow_overdraft:
                 self._overdrew = True
             else:
-                self._debited.append((self.key[0] * SPAN + self.key[1] + 15, amount))
+                self._debited.append((key, amount))
         return ok
 
     def expire(self, t):
