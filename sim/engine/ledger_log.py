@@ -301,13 +301,12 @@ def _debits(out: Ledger, t: np.ndarray, amount: np.ndarray, usage: np.ndarray) -
     inside = a_end[at] != inner                       # a lot runs out within debit `at`
     inner, at = inner[inside], at[inside]
     cuts = np.insert(a_end, at, inner)
-    which = np.insert(np.arange(len(a_end)), at, at)  # the debit of each row
+    if len(at):                                       # debit `at` is a row per lot
+        t, usage = np.insert(t, at, t[at]), np.insert(usage, at, usage[at])
     # the lot of each row: the cuts are ascending, so runs of rows per lot
-    lot = np.repeat(np.arange(len(l_end)), np.diff(np.searchsorted(cuts, l_end, "right"), prepend=0))
     ids = np.array([x.id for x in lots], np.int64)
-    if len(at):
-        t, usage = t[which], usage[which]
-    journal, amount, lot = out.journal, np.diff(cuts, prepend=0), ids[lot]
+    lot = np.repeat(ids, np.diff(np.searchsorted(cuts, l_end, "right"), prepend=0))
+    journal, amount = out.journal, np.diff(cuts, prepend=0)
     if isinstance(journal, CallJournal):            # balances are settled when it is read
         journal.extend_debit_columns(t, amount, lot, usage)
     else:
