@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
 """pstn-credits-sim command line: `python run_sim.py --help`."""
+import os
 import sys
 
-from sim.cli import main
+from sim.cli import INTERRUPTED, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if INTERRUPTED.is_set():
+        # Interrupted, and cleaned up: end here. The interpreter's shutdown could still crash in a
+        # Dask thread the signal left running ("Fatal Python error", status -6 instead of 1).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

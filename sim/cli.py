@@ -44,6 +44,19 @@ def _version() -> str:
             return tomllib.load(f)["project"]["version"]
 
 
+INTERRUPTED = threading.Event()      # main() ended on a signal (run_sim ends the process at once)
+
+
+def _swallows(frame) -> bool:
+    """The interrupted code is a callback whose exceptions Python prints and drops: a finaliser
+    (`__del__`) or a garbage-collector callback (Dask's GC diagnosis runs one in this process)."""
+    while frame is not None:
+        if frame.f_code.co_name in ("__del__", "_gc_callback"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def stop_on_signals():
     """SIGTERM and SIGHUP end a run like Ctrl-C: KeyboardInterrupt in this process, so that the
@@ -58,6 +71,11 @@ def stop_on_signals():
         if os.getpid() != me:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+            return
+        if _swallows(frame):
+            # raised here, the KeyboardInterrupt would be printed as "Exception ignored" and lost:
+            # the same signal again in a moment, out of the callback
+            threading.Timer(0.05, os.kill, (me, signum)).start()
             return
         for s in watched:
             if before[s] is not signal.SIG_IGN:
@@ -264,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted; no results were written", file=sys.stderr)
+        INTERRUPTED.set()
         return EXIT_FAILURE
     except Exception as e:  # a bug or an environment failure: say so plainly
         if args.verbose:

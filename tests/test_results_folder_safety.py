@@ -320,3 +320,31 @@ def test_a_signal_the_parent_ignores_stays_ignored(tmp_path):
     proc.send_signal(signal.SIGHUP)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0 and out.strip() == "done", err
+
+
+def test_a_signal_inside_a_finaliser_is_not_lost():
+    """An audit: a SIGTERM that arrived while Dask's garbage-collector callback ran raised its
+    KeyboardInterrupt there, where Python prints it as "Exception ignored" and drops it, and the
+    run went on. Such a signal is now delivered again once the callback is over (here a
+    `__del__`, which Python treats the same way)."""
+    script = ("import gc, os, signal, sys, time\nsys.path.insert(0, %r)\nfrom sim.cli import stop_on_signals\n"
+              "class Dropped:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGTERM)\n"
+              "        time.sleep(0.2)\n"
+              "with stop_on_signals():\n    try:\n        Dropped()\n        gc.collect()\n        time.sleep(5)\n"
+              "        print('lost', flush=True)\n    except KeyboardInterrupt:\n        print('stopped', flush=True)\n"
+              ) % str(ROOT)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                          preexec_fn=_as_from_a_terminal)
+    assert proc.stdout.strip() == "stopped" and "Exception ignored" not in proc.stderr, proc.stderr
+
+
+def test_run_sim_ends_at_once_after_an_interruption(tmp_path):
+    """After the clean-up of an interrupted run, run_sim ends the process without the
+    interpreter's shutdown, which could crash in a thread Dask left running (status -6)."""
+    script = ("import runpy, sys\nsys.path.insert(0, %r)\nimport sim.cli\n"
+              "def interrupted(argv=None):\n    sim.cli.INTERRUPTED.set()\n    return 1\n"
+              "sim.cli.main = interrupted\n"
+              "import atexit\natexit.register(lambda: print('shutdown ran', flush=True))\n"
+              "runpy.run_path(%r, run_name='__main__')\n") % (str(ROOT), str(ROOT / "run_sim.py"))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "shutdown ran" not in proc.stdout, (proc.stdout, proc.stderr)
