@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """pstn-credits-sim command line: `python run_sim.py --help`."""
+import contextlib
 import os
 import sys
 
@@ -10,7 +11,8 @@ if __name__ == "__main__":
     if INTERRUPTED.is_set():
         # Interrupted, and cleaned up: end here. The interpreter's shutdown could still crash in a
         # Dask thread the signal left running ("Fatal Python error", status -6 instead of 1).
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):        # a closed pipe (`... | head`) must not stop it
+                stream.flush()
         os._exit(code)
     sys.exit(code)

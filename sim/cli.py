@@ -75,12 +75,29 @@ def stop_on_signals():
         if _swallows(frame):
             # raised here, the KeyboardInterrupt would be printed as "Exception ignored" and lost:
             # the same signal again in a moment, out of the callback
-            threading.Timer(0.05, os.kill, (me, signum)).start()
+            timer = threading.Timer(0.05, resend, (signum,))
+            timer.daemon = True
+            pending.append(timer)
+            timer.start()
             return
+        cancel_pending()
         for s in watched:
             if before[s] is not signal.SIG_IGN:
                 signal.signal(s, again)             # one interruption is enough: let the clean-up finish
         raise KeyboardInterrupt
+
+    pending: list[threading.Timer] = []
+
+    def resend(signum):
+        # only to this handler: not once the run is over (the original handlers are back) nor
+        # after a KeyboardInterrupt was raised (it would count as a second signal)
+        if signal.getsignal(signum) is handler:
+            os.kill(me, signum)
+
+    def cancel_pending():
+        for timer in pending:
+            timer.cancel()
+        pending.clear()
 
     def again(signum, frame):
         # A second signal while the first is handled (or after it was lost: raised inside a
@@ -99,6 +116,7 @@ def stop_on_signals():
     try:
         yield
     finally:
+        cancel_pending()
         for s, h in before.items():
             signal.signal(s, h)
 

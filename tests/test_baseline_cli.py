@@ -68,3 +68,6 @@ def test_a_skewed_difference_shows_its_interval_by_its_ends():
     assert "−4.3 (−32.9 to −1.5) *" in table
     up = dict(skewed, diff_mean="4.3000", ci95_low="1.4867", ci95_high="32.9131")
     assert "- b blocks 4.3 (1.5 to 32.9) more calls than a" in headline({"b": {"calls_blocked": up}}, "a", 10, "USD")
+    # an end that rounds to nothing shows no sign (a review: "−0.0")
+    near = dict(up, ci95_low="-0.0400", ci95_high="6.5000")
+    assert "+4.3 (0.0 to 6.5) *" in paired_table({"b": {"calls_blocked": near}}, [("calls_blocked", "blocked")])

@@ -1,7 +1,6 @@
 """What a wheel or a non-editable install holds (pyproject.toml): every package of the code, and
-the default rate card where sim.inputs.ratecard looks for it outside a checkout. A plain list of
+the default rate card beside sim.inputs.ratecard. A plain list of
 the two top-level packages once left sim.engine, sim.analysis and the rest out of the wheel."""
-import sys
 import tomllib
 from pathlib import Path
 
@@ -24,16 +23,18 @@ def test_every_package_of_the_code_goes_into_the_wheel():
     assert found == on_disk
 
 
-def test_the_default_rate_card_is_installed_where_the_code_looks_when_rates_is_not_beside_it(monkeypatch, tmp_path):
-    installed = {folder: files for folder, files in _config()["data-files"].items()}
-    assert installed == {"share/pstn-credits-sim/rates": ["rates/illustrative-usd.csv"]}
-    assert (ROOT / "rates" / "illustrative-usd.csv").exists()
+def test_the_default_rate_card_goes_with_the_package_for_an_install_without_rates_beside_it(monkeypatch, tmp_path):
+    """A review: a card under share/ was not found with pip's --prefix, --user or --target
+    layouts. It is package data of sim.inputs now (data/ links to rates/; a wheel holds a copy),
+    found beside the installed module whatever the layout."""
+    assert _config()["package-data"] == {"sim.inputs": ["data/*.csv"]}
+    packaged = ROOT / "sim" / "inputs" / "data" / "illustrative-usd.csv"
+    assert packaged.read_bytes() == (ROOT / "rates" / "illustrative-usd.csv").read_bytes()
     # in a checkout: the project's own file
     assert ratecard.DEFAULT_CARD == ROOT / "rates" / "illustrative-usd.csv"
-    # installed from a wheel: no rates/ beside the code, the copy under the environment's share/
-    copy = tmp_path / "share" / "pstn-credits-sim" / "rates" / "illustrative-usd.csv"
-    copy.parent.mkdir(parents=True)
-    copy.write_text("")
-    monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    monkeypatch.setattr(ratecard, "__file__", str(tmp_path / "site-packages" / "sim" / "inputs" / "ratecard.py"))
-    assert ratecard._default_card() == copy
+    # installed from a wheel, anywhere: no rates/ two levels up, the copy beside the module
+    module = tmp_path / "lib" / "site-packages" / "sim" / "inputs" / "ratecard.py"
+    (module.parent / "data").mkdir(parents=True)
+    (module.parent / "data" / "illustrative-usd.csv").write_text("")
+    monkeypatch.setattr(ratecard, "__file__", str(module))
+    assert ratecard._default_card() == module.parent / "data" / "illustrative-usd.csv"

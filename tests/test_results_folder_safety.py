@@ -348,3 +348,16 @@ def test_run_sim_ends_at_once_after_an_interruption(tmp_path):
               "runpy.run_path(%r, run_name='__main__')\n") % (str(ROOT), str(ROOT / "run_sim.py"))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "shutdown ran" not in proc.stdout, (proc.stdout, proc.stderr)
+
+
+def test_a_signal_resent_after_a_finaliser_does_not_outlive_the_run():
+    """A review: the signal sent again after a finaliser fired after the run had finished and
+    its handlers were restored, killing a process whose results were complete (status 143)."""
+    script = ("import os, signal, sys, time\nsys.path.insert(0, %r)\nfrom sim.cli import stop_on_signals\n"
+              "class Dropped:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGTERM)\n"
+              "        for _ in range(1000): pass\n"
+              "with stop_on_signals():\n    Dropped()\n    print('finished', flush=True)\n"
+              "time.sleep(0.3)\nprint('alive', flush=True)\n") % str(ROOT)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                          preexec_fn=_as_from_a_terminal)
+    assert proc.returncode == 0 and proc.stdout.split() == ["finished", "alive"], (proc.returncode, proc.stderr)

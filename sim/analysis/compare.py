@@ -4,7 +4,7 @@ All policies of a replication bill the same call attempts (and the same payment-
 draws), so the per-replication difference d_r = policy_r - baseline_r removes the traffic's
 variation from the comparison. Per (policy, metric): the mean of d over the replications,
 its 95 % interval and the two-sided p-value of "mean difference = 0" that the interval inverts
-(significant exactly when the interval leaves out 0): Student t (scipy.stats.ttest_1samp), or,
+(p < 0.05 exactly when the interval leaves out 0, before Holm's correction): Student t (scipy.stats.ttest_1samp), or,
 when the differences are skewed, the union of t's and Hall's skewness-corrected t
 (stats.mean_interval: a plain t test of skewed differences rejects a true "no difference"
 more often than 5 %), whose p-value is the larger of the two; when d is

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 from models.money import MoneyError, format_money, parse_money
@@ -24,11 +23,12 @@ HEADER = ["kind", "country", "per_minute", "connection_fee"]
 def _default_card() -> Path:
     """The project's illustrative card, wherever the scenario is (a scenario without `rates:`
     uses it): rates/ beside the code in a checkout or an editable install, else the copy a
-    wheel installs under the environment's share/ folder (pyproject.toml, data-files)."""
+    wheel installs with this package (sim/inputs/data/, pyproject.toml package-data), which
+    is found however pip laid the install out (--prefix, --user, --target)."""
     name = "illustrative-usd.csv"
     beside = Path(__file__).resolve().parents[2] / "rates" / name
-    installed = Path(sys.prefix) / "share" / "pstn-credits-sim" / "rates" / name
-    return beside if beside.exists() or not installed.exists() else installed
+    packaged = Path(__file__).resolve().parent / "data" / name
+    return beside if beside.exists() or not packaged.exists() else packaged
 
 
 DEFAULT_CARD = _default_card()

@@ -33,8 +33,8 @@ def _num(value: Decimal, metric: str) -> str:
 
 
 def _spread(c: dict, show) -> str:
-    """The interval after a difference: ` ± h` when symmetric (t), ` (low to high)` when not
-    (Hall's interval of skewed differences), nothing when the difference never varied; `show`
+    """The interval after a difference: ` ± h` when symmetric about it, ` (low to high)` when not
+    (the skewness-corrected interval of skewed differences), nothing when it never varied; `show`
     formats a number. For a decrease the ends are shown as sizes (negated, in order)."""
     diff, half = Decimal(c["diff_mean"]), Decimal(c["half_width"])
     if not half:
@@ -105,6 +105,12 @@ def headline(comparisons: dict, baseline: str, replications: int, currency: str)
     return "\n".join(lines)
 
 
+def _signed(value: Decimal, digits: int) -> str:
+    """An interval end: a minus sign only when it shows a non-zero figure (never "−0.0")."""
+    text = shown(abs(value), digits, grouped=True)
+    return ("−" if value < 0 and text.strip("0.,") else "") + text
+
+
 def paired_table(comparisons: dict, metrics: list[tuple[str, str]]) -> str:
     """Policy rows, metric columns: mean difference and its interval (± half-width, or the ends
     of a skewed difference's), * when Holm-significant."""
@@ -114,7 +120,7 @@ def paired_table(comparisons: dict, metrics: list[tuple[str, str]]) -> str:
         diff = Decimal(c["diff_mean"])
         digits = 2 if metric in MONEY else 1
         text = ("+" if diff > 0 else "−") + shown(abs(diff), digits, grouped=True) if diff else "0"
-        text += _spread(c, lambda v: ("−" if v < 0 else "") + shown(abs(v), digits, grouped=True))
+        text += _spread(c, lambda v: _signed(v, digits))
         return text + (" *" if c["significant"] else "")
 
     rows = [[f"{name} − baseline"] + [cell(per_metric[m], m) if m in per_metric else "" for m, _ in metrics]
