@@ -4,13 +4,14 @@ All policies of a replication bill the same call attempts (and the same payment-
 draws), so the per-replication difference d_r = policy_r - baseline_r removes the traffic's
 variation from the comparison. Per (policy, metric): the mean of d over the replications,
 its 95 % interval and the two-sided p-value of "mean difference = 0" that the interval inverts
-(p < 0.05 exactly when the interval leaves out 0, before Holm's correction): Student t (scipy.stats.ttest_1samp), or,
-when the differences are skewed, the union of t's and Hall's skewness-corrected t
-(stats.mean_interval: a plain t test of skewed differences rejects a true "no difference"
-more often than 5 %), whose p-value is the larger of the two; when d is
-the same non-zero value in every replication, the exact sign test (scipy.stats.binomtest). p-values are Holm-corrected across the whole table
-(every policy x metric with any non-zero difference: a difference that is zero in every
-replication is not a test and stays p = 1); `significant` means Holm-adjusted p < 0.05.
+(p < 0.05 exactly when the interval leaves out 0, before Holm's correction): Student t
+(scipy.stats.ttest_1samp), or, when the differences are skewed, the union of t's and Hall's
+skewness-corrected t (stats.mean_interval: a plain t test of skewed differences rejects a true
+"no difference" more often than 5 %), whose p-value is the larger of the two; when d is the
+same non-zero value in every replication, the exact sign test (scipy.stats.binomtest).
+p-values are Holm-corrected across the whole table (every policy x metric with any non-zero
+difference: a difference that is zero in every replication is not a test and stays p = 1);
+`significant` means Holm-adjusted p < 0.05.
 """
 from __future__ import annotations
 
@@ -49,10 +50,9 @@ def paired_difference(values: list[Decimal], baseline: list[Decimal]) -> tuple[I
     if all(x == d[0] for x in d):                   # no variance: the t statistic is undefined
         return t_interval(d), None if d[0] == 0 else float(st.binomtest(n, n, 0.5).pvalue)
     iv = mean_interval(d)
-    x = np.array([float(v) for v in d])
-    p = float(st.ttest_1samp(x, 0.0).pvalue)
+    p = float(st.ttest_1samp(np.array([float(v) for v in d]), 0.0).pvalue)
     # the union of t's and Hall's intervals (stats.mean_interval) leaves out 0 when both do
-    return iv, max(p, hall_p_value(x)) if iv.method == "hall" else p
+    return iv, max(p, hall_p_value(d)) if iv.method == "hall" else p
 
 
 def holm(p_values: list[float]) -> list[float]:

@@ -55,8 +55,8 @@ def paired_bound(values: list[Decimal], other: list[Decimal], alpha: float) -> B
     """Bounds on mean(values - other) over the same replications (`bound`'s bounds of the
     differences)."""
     exact = [a - b for a, b in zip(values, other)]
-    d = np.array([float(v) for v in exact])
-    n, mean = len(d), float(d.mean())
+    n = len(exact)
+    mean = float(sum(exact, Decimal(0)) / n) if n else math.nan
     if n < 2:
         return Bound(mean, -math.inf, math.inf, n)
     if all(v == exact[0] for v in exact):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sim.analysis.metrics import MONEY
 
-from .rounding import shown
+from .rounding import shown, symmetric
 
 # metric: (phrase when the policy's value is lower, when higher); {x} is the size of the difference
 PHRASES = {
@@ -40,7 +40,7 @@ def _spread(c: dict, show) -> str:
     if not half:
         return ""
     low, high = Decimal(c["ci95_low"]), Decimal(c["ci95_high"])
-    if abs((diff - low) - (high - diff)) <= Decimal("0.0002"):
+    if symmetric(diff, low, high):
         return f" ± {show(half)}"
     return f" ({show(low)} to {show(high)})"
 

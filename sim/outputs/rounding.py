@@ -23,6 +23,12 @@ def shown(value, places: int = MONEY_PLACES, grouped: bool = False) -> str:
     return f"{q:,.{places}f}" if grouped else f"{q:.{places}f}"
 
 
+def symmetric(centre: Decimal, low: Decimal, high: Decimal) -> bool:
+    """An interval is shown as `centre ± half-width` only when its ends are as far from the
+    centre, to the 4-decimal rounding of summary.json; else by its ends."""
+    return abs((centre - low) - (high - centre)) <= Decimal("0.0002")
+
+
 def exact_mean(stat: dict) -> Decimal:
     """A summary.json metric's mean from its per-replication values (exact), else its `mean`."""
     values = stat.get("replications")

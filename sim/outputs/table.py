@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.analysis.metrics import MONEY, PROPORTIONS
 
-from .rounding import count_text, exact_mean, reconciliation, shown
+from .rounding import count_text, exact_mean, reconciliation, shown, symmetric
 
 # The funding part of the disruptions first: what choosing a funding policy changes (R11).
 TABLE_METRICS = [("calls_blocked_funding", "blocked by funding"), ("calls_cut_funding", "cut by funding"),
@@ -38,7 +38,7 @@ def interval_cell(stat: dict, money: bool) -> str:
     if method == "rule_of_three":
         return f"0 (≤ {shown(high)} at 95 %)"
     centre = Decimal(stat["mean"])
-    if method == "t" and abs((centre - low) - (high - centre)) <= Decimal("0.0002"):     # not clipped
+    if method == "t" and symmetric(centre, low, high):     # not clipped
         return f"{text} ± {shown(stat['ci95_half_width'])}"
     return f"{text} ({shown(low)}–{shown(high)})"
 
